@@ -1,0 +1,123 @@
+//! Orders: what clients send to and receive from the Order Service.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::payments::PaymentStatus;
+use crate::money::{Currency, Yen};
+
+/// The order lifecycle of 002 §4, as the lowercase strings the API uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    Pending,
+    PaymentProcessing,
+    Paid,
+    Shipped,
+    Delivered,
+    Cancelled,
+}
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 6] = [
+        OrderStatus::Pending,
+        OrderStatus::PaymentProcessing,
+        OrderStatus::Paid,
+        OrderStatus::Shipped,
+        OrderStatus::Delivered,
+        OrderStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Pending => "pending",
+            OrderStatus::PaymentProcessing => "payment_processing",
+            OrderStatus::Paid => "paid",
+            OrderStatus::Shipped => "shipped",
+            OrderStatus::Delivered => "delivered",
+            OrderStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<OrderStatus> {
+        OrderStatus::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct NewOrderItem {
+    #[schema(example = "ノートPC")]
+    pub product_name: String,
+    #[schema(example = 2)]
+    pub quantity: i64,
+    pub unit_price: Yen,
+}
+
+/// Body of `POST /api/v1/orders/` (002 §2.1).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct NewOrder {
+    #[schema(example = "tanaka@example.co.jp")]
+    pub customer_email: String,
+    #[schema(example = "田中太郎")]
+    pub customer_name: String,
+    pub items: Vec<NewOrderItem>,
+    #[serde(default)]
+    pub currency: Currency,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OrderItem {
+    pub id: i64,
+    pub product_name: String,
+    pub quantity: i64,
+    pub unit_price: Yen,
+}
+
+/// An order with its items, as every Order Service endpoint returns it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Order {
+    pub id: i64,
+    pub customer_email: String,
+    pub customer_name: String,
+    pub status: OrderStatus,
+    pub total_amount: Yen,
+    pub currency: Currency,
+    pub items: Vec<OrderItem>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Body of `PUT /api/v1/orders/{id}/status`.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct StatusUpdate {
+    pub status: OrderStatus,
+    /// Why the status changes; kept in the order's history.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// One entry of `GET /api/v1/orders/{id}/history`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct StatusChange {
+    /// `null` for the entry that records the order's creation.
+    pub from_status: Option<OrderStatus>,
+    pub to_status: OrderStatus,
+    pub reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Body of `POST /api/v1/orders/{id}/webhook`, sent by the Payment Service when a payment
+/// changes status.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PaymentWebhook {
+    pub payment_id: i64,
+    pub status: PaymentStatus,
+    #[serde(default)]
+    pub reason: Option<String>,
+}

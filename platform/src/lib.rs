@@ -1,0 +1,33 @@
+//! The platform's shared crate.
+//!
+//! Without features: the JSON contracts (`api`) and money (`money`), which the services and
+//! the dashboard share. With `server` (the default): the pieces every axum service assembles
+//! the same way — error type, extractors, database, telemetry, HTTP front, peer calls,
+//! worker loop and outbox — so there is one way to do each of those things.
+
+pub mod api;
+pub mod money;
+
+#[cfg(feature = "server")]
+pub mod config;
+#[cfg(feature = "server")]
+pub mod db;
+#[cfg(feature = "server")]
+pub mod error;
+#[cfg(feature = "server")]
+pub mod extract;
+#[cfg(feature = "server")]
+pub mod http;
+#[cfg(feature = "server")]
+pub mod outbox;
+#[cfg(feature = "server")]
+pub mod peer;
+#[cfg(feature = "server")]
+pub mod telemetry;
+#[cfg(feature = "server")]
+pub mod worker;
+
+pub use money::{Currency, Yen};
+
+#[cfg(feature = "server")]
+pub use error::{ApiError, ApiResult};

@@ -1,0 +1,247 @@
+//! The transactional outbox: how a service makes a cross-service effect (an e-mail, a refund,
+//! a webhook) happen exactly once even when the peer is down, slow or restarting.
+//!
+//! The effect is written as a row of the service's own `outbox` table in the same transaction
+//! as the state change that causes it, so it exists if and only if that change committed.
+//! `OutboxWorker` then delivers due rows in batches, concurrently, retrying with exponential
+//! backoff. Each row carries an idempotency key that the peer uses to recognise a retry, so a
+//! delivery that succeeded but whose answer was lost is not applied twice.
+//!
+//! A claimed row has its `next_attempt_at` pushed one lease into the future: if the process
+//! dies mid-delivery, the row simply becomes due again when the lease runs out.
+//!
+//! Every service's migrations create the table with the columns used here:
+//! `id, kind, payload, idempotency_key UNIQUE, request_id, attempts, next_attempt_at,
+//! last_error, created_at, delivered_at, dead_at`.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use sqlx::{SqliteConnection, SqlitePool};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::db::now_millis;
+use crate::worker::{run_until_stopped, Backoff, Outcome};
+
+/// One effect waiting to be delivered.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxEntry {
+    pub id: i64,
+    pub kind: String,
+    pub payload: String,
+    pub idempotency_key: String,
+    pub request_id: Option<String>,
+    pub attempts: i64,
+}
+
+impl OutboxEntry {
+    pub fn payload<T: serde::de::DeserializeOwned>(&self) -> Result<T, DeliveryError> {
+        serde_json::from_str(&self.payload)
+            .map_err(|err| DeliveryError::Permanent(format!("unreadable outbox payload: {err}")))
+    }
+}
+
+/// Why a delivery did not happen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryError {
+    /// Worth trying again later: the peer was unreachable, timed out or failed (5xx).
+    Retry(String),
+    /// Will never succeed as it is: the peer refused it (4xx). Kept as a dead row, visible.
+    Permanent(String),
+}
+
+/// Delivers one kind of effect; implemented by each service for its peers.
+pub trait Deliver: Send + Sync + 'static {
+    fn deliver(&self, entry: &OutboxEntry) -> impl Future<Output = Result<(), DeliveryError>> + Send;
+}
+
+/// Handle for writing to the outbox and waking its worker.
+#[derive(Clone, Default)]
+pub struct Outbox {
+    wake: Arc<Notify>,
+}
+
+impl Outbox {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds an effect inside the caller's transaction. A second row with the same key is
+    /// ignored, so enqueueing the same effect twice is harmless.
+    pub async fn enqueue(
+        conn: &mut SqliteConnection,
+        kind: &str,
+        payload: &impl Serialize,
+        idempotency_key: &str,
+    ) -> sqlx::Result<()> {
+        let payload = serde_json::to_string(payload).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        sqlx::query(
+            "INSERT INTO outbox (kind, payload, idempotency_key, request_id, attempts, next_attempt_at, created_at)
+             VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6)
+             ON CONFLICT (idempotency_key) DO NOTHING",
+        )
+        .bind(kind)
+        .bind(payload)
+        .bind(idempotency_key)
+        .bind(crate::telemetry::current_request_id())
+        .bind(now_millis())
+        .bind(chrono::Utc::now())
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Tells the worker there is new work; call after the enqueueing transaction committed.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+}
+
+/// Counts of the outbox, for tests and `/ready`-style introspection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OutboxCounts {
+    pub waiting: i64,
+    pub delivered: i64,
+    pub dead: i64,
+}
+
+pub async fn counts(pool: &SqlitePool) -> sqlx::Result<OutboxCounts> {
+    let (waiting, delivered, dead): (i64, i64, i64) = sqlx::query_as(
+        "SELECT
+            COALESCE(SUM(delivered_at IS NULL AND dead_at IS NULL), 0),
+            COALESCE(SUM(delivered_at IS NOT NULL), 0),
+            COALESCE(SUM(dead_at IS NOT NULL), 0)
+         FROM outbox",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(OutboxCounts { waiting, delivered, dead })
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct OutboxSettings {
+    /// Rows claimed and delivered concurrently per round.
+    pub batch_size: i64,
+    /// How long a claimed row stays invisible to other rounds before it is due again.
+    pub lease: Duration,
+    pub backoff: Backoff,
+    /// How often to look for due retries when nothing wakes the worker.
+    pub idle_poll: Duration,
+}
+
+impl Default for OutboxSettings {
+    fn default() -> Self {
+        OutboxSettings {
+            batch_size: 64,
+            lease: Duration::from_secs(60),
+            backoff: Backoff { base: Duration::from_millis(500), max: Duration::from_secs(300) },
+            idle_poll: Duration::from_millis(500),
+        }
+    }
+}
+
+pub struct OutboxWorker<D> {
+    pool: SqlitePool,
+    deliver: Arc<D>,
+    settings: OutboxSettings,
+}
+
+impl<D: Deliver> OutboxWorker<D> {
+    pub fn new(pool: SqlitePool, deliver: D, settings: OutboxSettings) -> Self {
+        OutboxWorker { pool, deliver: Arc::new(deliver), settings }
+    }
+
+    /// Claims the due rows (up to a batch), delivers them concurrently and records each
+    /// outcome. `Idle` when nothing was due.
+    pub async fn try_execute_task(&self) -> anyhow::Result<Outcome> {
+        let now = now_millis();
+        let lease_end = now + self.settings.lease.as_millis() as i64;
+        let entries: Vec<OutboxEntry> = sqlx::query_as(
+            "UPDATE outbox SET next_attempt_at = ?1, attempts = attempts + 1
+             WHERE id IN (
+                SELECT id FROM outbox
+                WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= ?2
+                ORDER BY next_attempt_at, id LIMIT ?3)
+             RETURNING id, kind, payload, idempotency_key, request_id, attempts",
+        )
+        .bind(lease_end)
+        .bind(now)
+        .bind(self.settings.batch_size)
+        .fetch_all(&self.pool)
+        .await?;
+        if entries.is_empty() {
+            return Ok(Outcome::Idle);
+        }
+
+        let results = futures::future::join_all(entries.iter().map(|entry| {
+            let deliver = self.deliver.clone();
+            crate::telemetry::with_request_id(entry.request_id.clone(), async move {
+                deliver.deliver(entry).await
+            })
+        }))
+        .await;
+
+        let mut tx = self.pool.begin().await?;
+        let finished_at = chrono::Utc::now();
+        for (entry, result) in entries.iter().zip(results) {
+            match result {
+                Ok(()) => {
+                    sqlx::query("UPDATE outbox SET delivered_at = ?1, last_error = NULL WHERE id = ?2")
+                        .bind(finished_at)
+                        .bind(entry.id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Err(DeliveryError::Retry(reason)) => {
+                    let delay = self.settings.backoff.delay(entry.attempts);
+                    tracing::warn!(outbox_id = entry.id, kind = %entry.kind, attempts = entry.attempts,
+                        retry_in_ms = delay.as_millis() as u64, %reason, "delivery failed; will retry");
+                    sqlx::query("UPDATE outbox SET next_attempt_at = ?1, last_error = ?2 WHERE id = ?3")
+                        .bind(now_millis() + delay.as_millis() as i64)
+                        .bind(reason)
+                        .bind(entry.id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Err(DeliveryError::Permanent(reason)) => {
+                    tracing::error!(outbox_id = entry.id, kind = %entry.kind, %reason,
+                        "delivery refused by the peer; kept as a dead row");
+                    sqlx::query("UPDATE outbox SET dead_at = ?1, last_error = ?2 WHERE id = ?3")
+                        .bind(finished_at)
+                        .bind(reason)
+                        .bind(entry.id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(Outcome::Worked)
+    }
+
+    /// Runs the worker in the background until `stop` is cancelled.
+    pub fn spawn(self, wake: Arc<Notify>, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
+        let idle_poll = self.settings.idle_poll;
+        let worker = Arc::new(self);
+        tokio::spawn(async move {
+            run_until_stopped(
+                "outbox",
+                || {
+                    let worker = worker.clone();
+                    async move { worker.try_execute_task().await }
+                },
+                wake,
+                idle_poll,
+                stop,
+            )
+            .await
+        })
+    }
+}
