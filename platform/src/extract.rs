@@ -2,16 +2,50 @@
 //! `ApiError`s, so a malformed request gets the same `{"detail": ...}` body as every other
 //! error instead of axum's plain text.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts};
-use axum::http::StatusCode;
+use axum::body::Bytes;
+use axum::extract::rejection::{JsonRejection, MissingJsonContentType, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
 
-#[derive(Debug, Clone, Copy, Default, FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// A JSON request body that must be an object. serde's derived structs would also accept an
+/// array of the fields in order (`[1, 1000]` as a payment), which no client means to send.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
+
+impl<T, S> FromRequest<S> for Json<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        if !has_json_content_type(&request) {
+            return Err(JsonRejection::from(MissingJsonContentType::default()).into());
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|err| ApiError::Status(err.status(), err.body_text()))?;
+        match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{') => {}
+            Some(_) => return Err(ApiError::Unprocessable("request body must be a JSON object".into())),
+            None => return Err(ApiError::Unprocessable("request body is empty; expected a JSON object".into())),
+        }
+        let axum::Json(value) = axum::Json::<T>::from_bytes(&bytes)?;
+        Ok(Json(value))
+    }
+}
+
+fn has_json_content_type(request: &Request) -> bool {
+    let Some(content_type) = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
 
 impl<T: serde::Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
@@ -74,4 +108,44 @@ fn source_text(err: &dyn std::error::Error) -> String {
         cause = inner;
     }
     cause.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use axum::routing::post;
+    use axum::Router;
+    use tower::ServiceExt;
+
+    use super::Json;
+
+    #[derive(serde::Deserialize)]
+    struct Pair {
+        #[allow(dead_code)]
+        a: i64,
+        #[allow(dead_code)]
+        b: i64,
+    }
+
+    async fn status_of(content_type: Option<&str>, body: &'static str) -> StatusCode {
+        let app = Router::new().route("/", post(|Json(_): Json<Pair>| async { "ok" }));
+        let mut request = Request::post("/");
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        app.oneshot(request.body(Body::from(body)).unwrap()).await.unwrap().status()
+    }
+
+    #[tokio::test]
+    async fn only_a_json_object_of_the_right_shape_is_accepted() {
+        assert_eq!(status_of(Some("application/json"), r#"{"a":1,"b":2}"#).await, StatusCode::OK);
+        assert_eq!(status_of(Some("application/json; charset=utf-8"), r#"{"a":1,"b":2}"#).await, StatusCode::OK);
+        assert_eq!(status_of(Some("application/json"), "[1, 2]").await, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(status_of(Some("application/json"), "").await, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(status_of(Some("application/json"), r#"{"a":1"#).await, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(status_of(Some("application/json"), r#"{"a":"x","b":2}"#).await, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(status_of(Some("text/plain"), r#"{"a":1,"b":2}"#).await, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert_eq!(status_of(None, r#"{"a":1,"b":2}"#).await, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    }
 }

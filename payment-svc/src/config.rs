@@ -1,0 +1,60 @@
+//! The service's settings, read from the environment with a default for each (README lists
+//! them). Tests call `from_env()` and then override fields.
+
+use std::time::Duration;
+
+use platform::config::{env_list, env_or, env_string};
+use platform::http::HttpSettings;
+use platform::outbox::OutboxSettings;
+
+pub use crate::gateway::{CaptureMode, GatewaySettings};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub host: String,
+    pub port: u16,
+    pub database_url: String,
+    pub db_max_connections: u32,
+    /// Base URL of the Order Service, which receives the payment webhooks.
+    pub order_service_url: String,
+    pub order_webhook_timeout: Duration,
+    pub gateway: GatewaySettings,
+    pub outbox: OutboxSettings,
+    pub http: HttpSettings,
+}
+
+impl Config {
+    pub fn from_env() -> anyhow::Result<Config> {
+        let decline_rate: f64 = env_or("PAYMENT_GATEWAY_DECLINE_RATE", 0.0)?;
+        if !(0.0..=1.0).contains(&decline_rate) {
+            anyhow::bail!(
+                "PAYMENT_GATEWAY_DECLINE_RATE={decline_rate} must be between 0.0 and 1.0"
+            );
+        }
+        let capture: CaptureMode = env_string("PAYMENT_GATEWAY_CAPTURE", "immediate")
+            .parse()
+            .map_err(|err| anyhow::anyhow!("PAYMENT_GATEWAY_CAPTURE: {err}"))?;
+
+        let mut outbox = OutboxSettings::default();
+        outbox.backoff.base = Duration::from_millis(env_or("OUTBOX_RETRY_BASE_MS", 500)?);
+
+        Ok(Config {
+            host: env_string("PAYMENT_SERVICE_HOST", "127.0.0.1"),
+            port: env_or("PAYMENT_SERVICE_PORT", 8001)?,
+            database_url: env_string("PAYMENT_DATABASE_URL", "sqlite://data/payment_service.db"),
+            db_max_connections: env_or("DB_MAX_CONNECTIONS", 8)?,
+            order_service_url: env_string("ORDER_SERVICE_URL", "http://127.0.0.1:8000"),
+            order_webhook_timeout: Duration::from_secs(env_or("ORDER_WEBHOOK_TIMEOUT_SECS", 10)?),
+            gateway: GatewaySettings {
+                latency: Duration::from_millis(env_or("PAYMENT_GATEWAY_LATENCY_MS", 0)?),
+                decline_rate,
+                capture,
+            },
+            outbox,
+            http: HttpSettings {
+                cors_origins: env_list("CORS_ALLOWED_ORIGINS", "http://127.0.0.1:5173"),
+                body_limit: 1024 * 1024,
+            },
+        })
+    }
+}

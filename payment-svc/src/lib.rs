@@ -1,0 +1,14 @@
+//! Payment Service (port 8001): charges orders through the payment gateway, keeps one
+//! payment per order, refunds completed payments, and passes the gateway's late verdicts on
+//! to the Order Service through a durable outbox.
+
+pub mod clients;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod gateway;
+pub mod outbox;
+pub mod routes;
+pub mod startup;
+
+pub use startup::Application;

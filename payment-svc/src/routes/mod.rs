@@ -1,0 +1,64 @@
+//! The HTTP API: shared state, the router merging one module per resource, the header
+//! helpers they share, and the OpenAPI document served at `/openapi.json`.
+
+pub mod payments;
+pub mod refunds;
+pub mod webhooks;
+
+use axum::http::HeaderMap;
+use axum::Router;
+use platform::api::payments::{
+    GatewayEvent, NewPayment, NewRefund, Payment, PaymentStatus, Refund,
+};
+use platform::api::{ErrorBody, IDEMPOTENCY_KEY_HEADER};
+use platform::outbox::Outbox;
+use platform::{ApiError, ApiResult, Currency, Yen};
+use sqlx::SqlitePool;
+
+use crate::domain::IdempotencyKey;
+use crate::gateway::Gateway;
+
+/// What every handler may use.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: SqlitePool,
+    pub gateway: Gateway,
+    /// Wakes the outbox worker once a transaction that enqueued a webhook has committed.
+    pub outbox: Outbox,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(payments::router())
+        .merge(refunds::router())
+        .merge(webhooks::router())
+        .with_state(state)
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "Payment Service", description = "Payments, refunds and the payment gateway's webhook."),
+    paths(
+        payments::create_payment,
+        payments::get_payment,
+        payments::get_payment_by_order,
+        refunds::create_refund,
+        webhooks::gateway_webhook,
+    ),
+    components(schemas(NewPayment, Payment, PaymentStatus, Refund, NewRefund, GatewayEvent, ErrorBody, Yen, Currency)),
+    tags((name = "payments", description = "Payments and refunds (FR-011 … FR-018)"))
+)]
+pub struct ApiDoc;
+
+/// The request's `Idempotency-Key`, if it sent one.
+fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<IdempotencyKey>> {
+    let Some(value) = headers.get(IDEMPOTENCY_KEY_HEADER) else {
+        return Ok(None);
+    };
+    let text = value.to_str().map_err(|_| {
+        ApiError::Unprocessable("the Idempotency-Key header must be visible ASCII text".into())
+    })?;
+    IdempotencyKey::parse(text)
+        .map(Some)
+        .map_err(ApiError::Unprocessable)
+}

@@ -1,0 +1,199 @@
+//! `POST /api/v1/payments`, `GET /api/v1/payments/{id}`, `GET /api/v1/payments/order/{id}`.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::Router;
+use platform::api::payments::{NewPayment, Payment, PaymentStatus};
+use platform::api::ErrorBody;
+use platform::extract::{Json, Path};
+use platform::{ApiError, ApiResult};
+
+use super::{idempotency_key, AppState};
+use crate::db::payments::{self as db, InsertOutcome, NewPendingPayment, PaymentRow};
+use crate::domain::{OrderId, PaymentAmount};
+use crate::gateway::ChargeOutcome;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/payments", post(create_payment))
+        .route("/api/v1/payments/", post(create_payment))
+        .route("/api/v1/payments/{payment_id}", get(get_payment))
+        .route(
+            "/api/v1/payments/order/{order_id}",
+            get(get_payment_by_order),
+        )
+}
+
+/// Charges an order (FR-011 … FR-015).
+///
+/// The row is inserted as `pending` before the gateway is called, so the UNIQUE constraints
+/// decide which of several concurrent requests owns the order; only that one charges.
+#[utoipa::path(
+    post,
+    path = "/api/v1/payments",
+    tag = "payments",
+    request_body = NewPayment,
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "Makes a retry safe: the same key for the same order and amount returns the first payment (≤ 200 characters)")),
+    responses(
+        (status = 201, description = "Charged (status completed), or accepted by the gateway pending capture", body = Payment),
+        (status = 400, description = "Amount outside 100 … 1,000,000 JPY", body = ErrorBody),
+        (status = 402, description = "Declined by the gateway; the failed payment is kept", body = ErrorBody),
+        (status = 409, description = "The order already has a payment, or the key was used for another payment", body = ErrorBody),
+        (status = 422, description = "Malformed body, currency other than JPY, fractional yen", body = ErrorBody),
+    )
+)]
+pub async fn create_payment(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(body): Json<NewPayment>,
+) -> ApiResult<(StatusCode, Json<Payment>)> {
+    let key = idempotency_key(&headers)?;
+    let order_id = OrderId::parse(body.order_id).map_err(ApiError::Unprocessable)?;
+    let amount = PaymentAmount::parse(body.amount).map_err(ApiError::BadRequest)?;
+
+    if let Some(key) = &key {
+        if let Some(existing) = db::find_by_idempotency_key(&state.pool, key.as_str()).await? {
+            return replay(existing, order_id, amount);
+        }
+    }
+
+    let transaction_id = state.gateway.open_transaction();
+    let new = NewPendingPayment {
+        order_id: order_id.get(),
+        amount: amount.yen(),
+        currency: body.currency,
+        transaction_id: &transaction_id,
+        idempotency_key: key.as_ref().map(|k| k.as_str()),
+    };
+    let id = match db::insert_pending(&state.pool, &new).await? {
+        InsertOutcome::Inserted { id } => id,
+        InsertOutcome::Duplicate => {
+            // A concurrent request with the same key may have won the race: that is a replay.
+            if let Some(key) = &key {
+                if let Some(existing) =
+                    db::find_by_idempotency_key(&state.pool, key.as_str()).await?
+                {
+                    return replay(existing, order_id, amount);
+                }
+            }
+            return Err(ApiError::Conflict(format!(
+                "a payment for order {} already exists",
+                order_id.get()
+            )));
+        }
+    };
+
+    // Charged on its own task: if the client hangs up mid-charge, the outcome is still
+    // recorded rather than leaving the payment pending forever.
+    let charging = tokio::spawn(charge_and_record(state.clone(), id, transaction_id, amount));
+    charging
+        .await
+        .map_err(|err| anyhow::anyhow!("charging payment {id} panicked: {err}"))??;
+
+    let row = db::find_by_id(&state.pool, id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("payment {id} vanished right after it was written"))?;
+    respond(row)
+}
+
+async fn charge_and_record(
+    state: AppState,
+    id: i64,
+    transaction_id: String,
+    amount: PaymentAmount,
+) -> ApiResult<()> {
+    match state
+        .gateway
+        .charge(&transaction_id, amount.yen().get())
+        .await
+    {
+        ChargeOutcome::Captured => {
+            db::settle_by_id(&state.pool, id, PaymentStatus::Completed, None).await?;
+        }
+        ChargeOutcome::Declined { reason } => {
+            tracing::info!(payment_id = id, %reason, "charge declined");
+            db::settle_by_id(&state.pool, id, PaymentStatus::Failed, Some(&reason)).await?;
+        }
+        // The gateway settles it later through the webhook.
+        ChargeOutcome::Pending => {}
+    }
+    Ok(())
+}
+
+/// The answer to a request whose key was seen before: the same payment if it is the same
+/// request, a conflict if the key is being reused for a different one.
+fn replay(
+    existing: PaymentRow,
+    order_id: OrderId,
+    amount: PaymentAmount,
+) -> ApiResult<(StatusCode, Json<Payment>)> {
+    if existing.order_id != order_id.get() || existing.amount != amount.yen().get() {
+        return Err(ApiError::Conflict(format!(
+            "this Idempotency-Key was already used for payment {} (order {}, amount {})",
+            existing.id, existing.order_id, existing.amount
+        )));
+    }
+    respond(existing)
+}
+
+/// A declined payment answers 402 (it stays retrievable by GET); any other is a 201.
+fn respond(row: PaymentRow) -> ApiResult<(StatusCode, Json<Payment>)> {
+    let payment = row.into_api()?;
+    if payment.status == PaymentStatus::Failed {
+        let reason = payment
+            .failure_reason
+            .as_deref()
+            .unwrap_or("declined by the payment gateway");
+        return Err(ApiError::Status(
+            StatusCode::PAYMENT_REQUIRED,
+            format!("payment declined: {reason}"),
+        ));
+    }
+    Ok((StatusCode::CREATED, Json(payment)))
+}
+
+/// A payment with its refund, if any (FR-017).
+#[utoipa::path(
+    get,
+    path = "/api/v1/payments/{payment_id}",
+    tag = "payments",
+    params(("payment_id" = i64, Path, description = "Payment id")),
+    responses(
+        (status = 200, body = Payment),
+        (status = 404, body = ErrorBody),
+        (status = 422, description = "The id is not an integer", body = ErrorBody),
+    )
+)]
+pub async fn get_payment(
+    State(state): State<AppState>,
+    Path(payment_id): Path<i64>,
+) -> ApiResult<Json<Payment>> {
+    let row = db::find_by_id(&state.pool, payment_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("payment", payment_id))?;
+    Ok(Json(row.into_api()?))
+}
+
+/// The payment of an order (FR-017); the Order Service uses it before refunding.
+#[utoipa::path(
+    get,
+    path = "/api/v1/payments/order/{order_id}",
+    tag = "payments",
+    params(("order_id" = i64, Path, description = "Order id")),
+    responses(
+        (status = 200, body = Payment),
+        (status = 404, body = ErrorBody),
+        (status = 422, description = "The id is not an integer", body = ErrorBody),
+    )
+)]
+pub async fn get_payment_by_order(
+    State(state): State<AppState>,
+    Path(order_id): Path<i64>,
+) -> ApiResult<Json<Payment>> {
+    let row = db::find_by_order(&state.pool, order_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no payment for order {order_id}")))?;
+    Ok(Json(row.into_api()?))
+}

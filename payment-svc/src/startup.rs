@@ -1,0 +1,89 @@
+//! `Application`: the service assembled — database, migrations, router, outbox worker —
+//! bound to a listener, so `main` and the tests start it the same way.
+
+use axum::Router;
+use platform::outbox::{Outbox, OutboxWorker};
+use sqlx::SqlitePool;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use utoipa::OpenApi;
+
+use crate::clients::OrderClient;
+use crate::config::Config;
+use crate::gateway::Gateway;
+use crate::outbox::PeerDelivery;
+use crate::routes::{self, ApiDoc, AppState};
+
+pub struct Application {
+    port: u16,
+    listener: TcpListener,
+    router: Router,
+    pool: SqlitePool,
+    outbox: Outbox,
+    worker: OutboxWorker<PeerDelivery>,
+}
+
+impl Application {
+    /// Binds `(config.host, config.port)` and builds the service on it.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind((config.host.as_str(), config.port)).await?;
+        Self::build_with_listener(config, listener).await
+    }
+
+    /// Connects the database, runs the migrations, and builds the router and the worker.
+    pub async fn build_with_listener(
+        config: Config,
+        listener: TcpListener,
+    ) -> anyhow::Result<Application> {
+        let port = listener.local_addr()?.port();
+        let pool = platform::db::connect(&config.database_url, config.db_max_connections).await?;
+        sqlx::migrate!().run(&pool).await?;
+
+        let outbox = Outbox::new();
+        let state = AppState {
+            pool: pool.clone(),
+            gateway: Gateway::new(config.gateway.clone()),
+            outbox: outbox.clone(),
+        };
+        let router = platform::http::finish(
+            routes::router(state),
+            ApiDoc::openapi(),
+            pool.clone(),
+            &config.http,
+        );
+        let delivery = PeerDelivery {
+            orders: OrderClient::new(&config.order_service_url, config.order_webhook_timeout),
+        };
+        let worker = OutboxWorker::new(pool.clone(), delivery, config.outbox);
+        Ok(Application {
+            port,
+            listener,
+            router,
+            pool,
+            outbox,
+            worker,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Serves and runs the outbox worker until `stop` is cancelled; returns once both have
+    /// stopped (in-flight requests are finished first).
+    pub async fn run_until_stopped(self, stop: CancellationToken) -> anyhow::Result<()> {
+        // A child token, so that if serving fails the worker is stopped too without
+        // cancelling the caller's token.
+        let local = stop.child_token();
+        let worker = self.worker.spawn(self.outbox.waker(), local.clone());
+        let served = platform::http::serve(self.listener, self.router, local.clone()).await;
+        local.cancel();
+        worker.await?;
+        served?;
+        Ok(())
+    }
+}

@@ -1,0 +1,263 @@
+//! `spawn_app()`: the service on an ephemeral port with a fresh database, and a typed client
+//! for it. Also a stand-in Order Service that records the webhooks it receives.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::Path;
+use axum::http::HeaderMap;
+use axum::routing::post;
+use axum::Router;
+use payment_svc::config::{CaptureMode, Config, GatewaySettings};
+use payment_svc::Application;
+use platform::outbox::OutboxSettings;
+use platform::worker::Backoff;
+use serde_json::{json, Value};
+use sqlx::SqlitePool;
+use tempfile::TempDir;
+use tokio_util::sync::CancellationToken;
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub pool: SqlitePool,
+    pub _dir: TempDir,
+    pub stop: CancellationToken,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the service with test settings, after `configure` has adjusted them.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    if std::env::var_os("TEST_LOG").is_some() {
+        platform::telemetry::init("debug");
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = Config::from_env().expect("config");
+    config.host = "127.0.0.1".into();
+    config.port = 0;
+    config.database_url = format!("sqlite://{}/x.db", dir.path().display());
+    config.order_service_url = closed_port_url().await;
+    config.gateway = GatewaySettings {
+        latency: Duration::ZERO,
+        decline_rate: 0.0,
+        capture: CaptureMode::Immediate,
+    };
+    config.outbox = OutboxSettings {
+        backoff: Backoff {
+            base: Duration::from_millis(20),
+            max: Duration::from_millis(200),
+        },
+        idle_poll: Duration::from_millis(20),
+        ..OutboxSettings::default()
+    };
+    configure(&mut config);
+
+    let app = Application::build(config)
+        .await
+        .expect("application builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let pool = app.pool().clone();
+    let stop = CancellationToken::new();
+    tokio::spawn(app.run_until_stopped(stop.clone()));
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        pool,
+        _dir: dir,
+        stop,
+    }
+}
+
+/// A URL where nothing listens: the port was free a moment ago and is closed again.
+pub async fn closed_port_url() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}
+
+/// One webhook call received by the stand-in Order Service.
+#[derive(Debug, Clone)]
+pub struct ReceivedWebhook {
+    pub order_id: i64,
+    pub idempotency_key: Option<String>,
+    pub body: Value,
+}
+
+/// A stand-in Order Service that answers every payment webhook with 200 and an order.
+pub struct OrderStub {
+    pub url: String,
+    pub received: Arc<Mutex<Vec<ReceivedWebhook>>>,
+}
+
+impl OrderStub {
+    pub fn received(&self) -> Vec<ReceivedWebhook> {
+        self.received.lock().expect("lock").clone()
+    }
+}
+
+pub async fn spawn_order_stub() -> OrderStub {
+    let received: Arc<Mutex<Vec<ReceivedWebhook>>> = Arc::default();
+    let log = received.clone();
+    let router = Router::new().route(
+        "/api/v1/orders/{order_id}/webhook",
+        post(
+            move |Path(order_id): Path<i64>,
+                  headers: HeaderMap,
+                  axum::Json(body): axum::Json<Value>| {
+                let log = log.clone();
+                async move {
+                    let idempotency_key = headers
+                        .get("idempotency-key")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
+                    log.lock().expect("lock").push(ReceivedWebhook {
+                        order_id,
+                        idempotency_key,
+                        body,
+                    });
+                    axum::Json(json!({"id": order_id, "status": "paid"}))
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    OrderStub { url, received }
+}
+
+/// Polls `check` until it holds or `timeout` passes; returns whether it held.
+pub async fn eventually<F, Fut>(timeout: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if check().await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// One row of the outbox, as the tests look at it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct OutboxRow {
+    pub kind: String,
+    pub payload: String,
+    pub idempotency_key: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub delivered_at: Option<String>,
+    pub dead_at: Option<String>,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: &Value,
+        key: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self.client.post(self.url(path)).json(body);
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    pub async fn post_payment(&self, body: &Value) -> reqwest::Response {
+        self.post_json("/api/v1/payments", body, None).await
+    }
+
+    pub async fn post_payment_with_key(&self, body: &Value, key: &str) -> reqwest::Response {
+        self.post_json("/api/v1/payments", body, Some(key)).await
+    }
+
+    /// Creates a payment that must succeed (201) and returns its JSON.
+    pub async fn create_payment(&self, order_id: i64, amount: i64) -> Value {
+        let response = self
+            .post_payment(&json!({"order_id": order_id, "amount": amount, "currency": "JPY"}))
+            .await;
+        assert_eq!(
+            response.status(),
+            201,
+            "creating the payment of order {order_id}"
+        );
+        response.json().await.expect("payment JSON")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn get_payment(&self, id: i64) -> reqwest::Response {
+        self.get(&format!("/api/v1/payments/{id}")).await
+    }
+
+    pub async fn post_refund(&self, body: &Value, key: Option<&str>) -> reqwest::Response {
+        self.post_json("/api/v1/payments/refund", body, key).await
+    }
+
+    pub async fn post_webhook(&self, transaction_id: &str, status: &str) -> reqwest::Response {
+        self.post_json(
+            "/api/v1/payments/webhook",
+            &json!({"transaction_id": transaction_id, "status": status}),
+            None,
+        )
+        .await
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&self.pool)
+            .await
+            .expect("count")
+    }
+
+    /// Rows of payments, refunds and outbox together: "nothing was written" in one number.
+    pub async fn rows_written(&self) -> i64 {
+        self.count("payments").await + self.count("refunds").await + self.count("outbox").await
+    }
+
+    pub async fn outbox_rows(&self) -> Vec<OutboxRow> {
+        sqlx::query_as(
+            "SELECT kind, payload, idempotency_key, attempts, last_error, delivered_at, dead_at FROM outbox ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .expect("outbox rows")
+    }
+}
+
+/// The `detail` of an error answer, which every 4xx must carry as JSON.
+pub async fn detail(response: reqwest::Response) -> String {
+    let body: Value = response.json().await.expect("a JSON error body");
+    body["detail"].as_str().expect("a string detail").to_owned()
+}

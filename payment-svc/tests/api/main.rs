@@ -1,0 +1,8 @@
+//! Integration tests of the Payment Service over real HTTP, one module per resource.
+
+mod bad_input;
+mod helpers;
+mod payments;
+mod probes;
+mod refunds;
+mod webhooks;
