@@ -1,0 +1,197 @@
+//! The order a message speaks of, checked field by field: a name a person can read, at
+//! least one line, sensible quantities and prices.
+
+use platform::api::notifications::OrderSummary;
+use platform::{ApiError, ApiResult, Yen};
+
+const MAX_NAME_CHARS: usize = 200;
+const MAX_ITEMS: usize = 1000;
+
+/// A trimmed name of 1..=200 characters without control characters (a newline in a name
+/// would let a caller write extra lines into the message).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub fn parse(field: &str, text: &str) -> ApiResult<DisplayName> {
+        let text = text.trim();
+        let chars = text.chars().count();
+        if chars == 0 {
+            return Err(ApiError::Unprocessable(format!("{field} must not be empty")));
+        }
+        if chars > MAX_NAME_CHARS {
+            return Err(ApiError::Unprocessable(format!(
+                "{field} must be at most {MAX_NAME_CHARS} characters (got {chars})"
+            )));
+        }
+        if text.chars().any(char::is_control) {
+            return Err(ApiError::Unprocessable(format!("{field} must not contain control characters")));
+        }
+        Ok(DisplayName(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineItem {
+    pub product_name: DisplayName,
+    /// At least 1.
+    pub quantity: i64,
+    /// Zero or more.
+    pub unit_price: Yen,
+}
+
+/// Everything a template may show about an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderDetails {
+    order_id: i64,
+    customer_name: DisplayName,
+    lines: Vec<LineItem>,
+    total: Yen,
+}
+
+impl OrderDetails {
+    pub fn parse(order_id: i64, order: &OrderSummary) -> ApiResult<OrderDetails> {
+        if order_id < 1 {
+            return Err(ApiError::Unprocessable(format!("order_id must be at least 1 (got {order_id})")));
+        }
+        let customer_name = DisplayName::parse("order.customer_name", &order.customer_name)?;
+        if order.items.is_empty() {
+            return Err(ApiError::Unprocessable("order.items must contain at least one item".into()));
+        }
+        if order.items.len() > MAX_ITEMS {
+            return Err(ApiError::Unprocessable(format!(
+                "order.items must contain at most {MAX_ITEMS} items (got {})",
+                order.items.len()
+            )));
+        }
+        let lines = order
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let product_name = DisplayName::parse(&format!("order.items[{i}].product_name"), &item.product_name)?;
+                if item.quantity < 1 {
+                    return Err(ApiError::Unprocessable(format!(
+                        "order.items[{i}].quantity must be at least 1 (got {})",
+                        item.quantity
+                    )));
+                }
+                if item.unit_price < Yen::ZERO {
+                    return Err(ApiError::Unprocessable(format!(
+                        "order.items[{i}].unit_price must not be negative (got {})",
+                        item.unit_price
+                    )));
+                }
+                Ok(LineItem { product_name, quantity: item.quantity, unit_price: item.unit_price })
+            })
+            .collect::<ApiResult<Vec<_>>>()?;
+        if order.total_amount < Yen::ZERO {
+            return Err(ApiError::Unprocessable(format!(
+                "order.total_amount must not be negative (got {})",
+                order.total_amount
+            )));
+        }
+        Ok(OrderDetails { order_id, customer_name, lines, total: order.total_amount })
+    }
+
+    pub fn order_id(&self) -> i64 {
+        self.order_id
+    }
+
+    pub fn customer_name(&self) -> &str {
+        self.customer_name.as_str()
+    }
+
+    pub fn lines(&self) -> &[LineItem] {
+        &self.lines
+    }
+
+    pub fn total(&self) -> Yen {
+        self.total
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use platform::api::notifications::OrderLine;
+    use platform::Currency;
+
+    use super::*;
+
+    pub(crate) fn summary() -> OrderSummary {
+        OrderSummary {
+            customer_name: "  田中 太郎 ".into(),
+            items: vec![
+                OrderLine {
+                    product_name: "ワイヤレスイヤホン".into(), quantity: 2, unit_price: Yen::new(89_800)
+                },
+                OrderLine { product_name: "充電ケーブル".into(), quantity: 1, unit_price: Yen::ZERO },
+            ],
+            total_amount: Yen::new(179_600),
+            currency: Currency::JPY,
+        }
+    }
+
+    fn detail_of(result: ApiResult<OrderDetails>) -> String {
+        match result {
+            Err(ApiError::Unprocessable(detail)) => detail,
+            other => panic!("expected a 422, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_valid_order_is_parsed_with_the_name_trimmed() {
+        let order = OrderDetails::parse(42, &summary()).unwrap();
+        assert_eq!(order.order_id(), 42);
+        assert_eq!(order.customer_name(), "田中 太郎");
+        assert_eq!(order.lines().len(), 2);
+        assert_eq!(order.total(), Yen::new(179_600));
+    }
+
+    #[test]
+    fn each_bad_field_is_named_in_the_detail() {
+        assert!(detail_of(OrderDetails::parse(0, &summary())).contains("order_id"));
+
+        let mut blank_name = summary();
+        blank_name.customer_name = "   ".into();
+        assert!(detail_of(OrderDetails::parse(1, &blank_name)).contains("customer_name"));
+
+        let mut long_name = summary();
+        long_name.customer_name = "あ".repeat(201);
+        assert!(detail_of(OrderDetails::parse(1, &long_name)).contains("customer_name"));
+        long_name.customer_name = "あ".repeat(200);
+        assert!(OrderDetails::parse(1, &long_name).is_ok());
+
+        let mut newline = summary();
+        newline.customer_name = "田中\n追伸".into();
+        assert!(detail_of(OrderDetails::parse(1, &newline)).contains("customer_name"));
+
+        let mut no_items = summary();
+        no_items.items.clear();
+        assert!(detail_of(OrderDetails::parse(1, &no_items)).contains("order.items"));
+
+        let mut too_many = summary();
+        too_many.items = vec![too_many.items[0].clone(); 1001];
+        assert!(detail_of(OrderDetails::parse(1, &too_many)).contains("order.items"));
+
+        let mut zero_quantity = summary();
+        zero_quantity.items[1].quantity = 0;
+        assert!(detail_of(OrderDetails::parse(1, &zero_quantity)).contains("order.items[1].quantity"));
+
+        let mut negative_price = summary();
+        negative_price.items[0].unit_price = Yen::new(-1);
+        assert!(detail_of(OrderDetails::parse(1, &negative_price)).contains("order.items[0].unit_price"));
+
+        let mut empty_product = summary();
+        empty_product.items[0].product_name = String::new();
+        assert!(detail_of(OrderDetails::parse(1, &empty_product)).contains("order.items[0].product_name"));
+
+        let mut negative_total = summary();
+        negative_total.total_amount = Yen::new(-5);
+        assert!(detail_of(OrderDetails::parse(1, &negative_total)).contains("total_amount"));
+    }
+}

@@ -1,0 +1,48 @@
+//! The HTTP API: shared state, the router merging one module per resource, and the
+//! OpenAPI document served at `/openapi.json` and `/docs`.
+
+pub mod notifications;
+pub mod templates;
+
+use std::sync::Arc;
+
+use axum::Router;
+use sqlx::SqlitePool;
+use tokio::sync::Notify;
+use utoipa::OpenApi;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: SqlitePool,
+    /// Wakes the sender when a notification has been stored.
+    pub sender_wake: Arc<Notify>,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new().merge(notifications::router()).merge(templates::router()).with_state(state)
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Notification Service",
+        description = "E-mail and SMS notifications about orders: accepted at once, sent at a limited rate."
+    ),
+    paths(
+        notifications::create_email,
+        notifications::create_sms,
+        notifications::list,
+        notifications::get_one,
+        notifications::list_by_order,
+        templates::list,
+    ),
+    components(schemas(
+        platform::api::notifications::NewEmail,
+        platform::api::notifications::NewSms,
+        platform::api::notifications::Notification,
+        platform::api::notifications::Template,
+        platform::api::ErrorBody,
+    )),
+    tags((name = "notifications", description = "Notifications and their templates"))
+)]
+pub struct ApiDoc;

@@ -1,0 +1,201 @@
+//! Accepting, reading and listing notifications.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
+use platform::api::notifications::{Channel, NewEmail, NewSms, Notification, NotificationStatus};
+use platform::api::{ErrorBody, TOTAL_COUNT_HEADER};
+use platform::extract::{Json, Path, Query};
+use platform::{ApiError, ApiResult};
+use serde::Deserialize;
+
+use super::AppState;
+use crate::db::notifications::{self as db, ListFilter};
+use crate::domain::{AcceptedNotification, IdempotencyKey};
+
+const DEFAULT_LIMIT: i64 = 50;
+const MAX_LIMIT: i64 = 200;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/notifications", get(list))
+        .route("/api/v1/notifications/", get(list))
+        .route("/api/v1/notifications/email", post(create_email))
+        .route("/api/v1/notifications/sms", post(create_sms))
+        .route("/api/v1/notifications/order/{order_id}", get(list_by_order))
+        .route("/api/v1/notifications/{id}", get(get_one))
+}
+
+/// Accepts an e-mail: validated, rendered and stored PENDING; sent later by the sender.
+#[utoipa::path(
+    post,
+    path = "/api/v1/notifications/email",
+    tag = "notifications",
+    request_body = NewEmail,
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "Up to 200 characters; a repeat returns the notification the first request created")),
+    responses(
+        (status = 201, description = "Accepted (or already accepted under this Idempotency-Key)", body = Notification),
+        (status = 415, description = "Not a JSON body", body = ErrorBody),
+        (status = 422, description = "Invalid field", body = ErrorBody),
+    )
+)]
+pub async fn create_email(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(request): Json<NewEmail>,
+) -> ApiResult<(StatusCode, Json<Notification>)> {
+    let key = IdempotencyKey::from_headers(&headers)?;
+    let accepted = AcceptedNotification::email(&request)?;
+    accept(&state, accepted, key).await
+}
+
+/// Accepts an SMS: the recipient is stored in E.164; sent later by the sender.
+#[utoipa::path(
+    post,
+    path = "/api/v1/notifications/sms",
+    tag = "notifications",
+    request_body = NewSms,
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "Up to 200 characters; a repeat returns the notification the first request created")),
+    responses(
+        (status = 201, description = "Accepted (or already accepted under this Idempotency-Key)", body = Notification),
+        (status = 415, description = "Not a JSON body", body = ErrorBody),
+        (status = 422, description = "Invalid field", body = ErrorBody),
+    )
+)]
+pub async fn create_sms(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(request): Json<NewSms>,
+) -> ApiResult<(StatusCode, Json<Notification>)> {
+    let key = IdempotencyKey::from_headers(&headers)?;
+    let accepted = AcceptedNotification::sms(&request)?;
+    accept(&state, accepted, key).await
+}
+
+/// Stores the notification, or finds the one an earlier request with the same key stored.
+async fn accept(
+    state: &AppState,
+    accepted: AcceptedNotification,
+    key: Option<IdempotencyKey>,
+) -> ApiResult<(StatusCode, Json<Notification>)> {
+    let row = match db::insert(&state.pool, &accepted, key.as_ref(), chrono::Utc::now()).await? {
+        Some(row) => {
+            state.sender_wake.notify_one();
+            row
+        }
+        None => {
+            // The insert only does nothing when the key is taken, and rows are never
+            // deleted, so the row is there.
+            let key = key.ok_or_else(|| anyhow::anyhow!("insert without an idempotency key stored nothing"))?;
+            db::find_by_idempotency_key(&state.pool, &key)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("idempotency key {:?} conflicts but has no row", key.as_str()))?
+        }
+    };
+    Ok((StatusCode::CREATED, Json(row.try_into()?)))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/notifications/{id}",
+    tag = "notifications",
+    params(("id" = i64, Path, description = "Notification id")),
+    responses(
+        (status = 200, body = Notification),
+        (status = 404, body = ErrorBody),
+        (status = 422, description = "The id is not an integer", body = ErrorBody),
+    )
+)]
+pub async fn get_one(State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<Notification>> {
+    let row = db::find(&state.pool, id).await?.ok_or_else(|| ApiError::not_found("notification", id))?;
+    Ok(Json(row.try_into()?))
+}
+
+/// Every notification about one order, oldest first (an empty list when there is none).
+#[utoipa::path(
+    get,
+    path = "/api/v1/notifications/order/{order_id}",
+    tag = "notifications",
+    params(("order_id" = i64, Path, description = "Order id")),
+    responses(
+        (status = 200, body = [Notification]),
+        (status = 422, description = "The order id is not an integer", body = ErrorBody),
+    )
+)]
+pub async fn list_by_order(
+    State(state): State<AppState>,
+    Path(order_id): Path<i64>,
+) -> ApiResult<Json<Vec<Notification>>> {
+    let rows = db::list_by_order(&state.pool, order_id).await?;
+    Ok(Json(to_notifications(rows)?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// PENDING, SENT or FAILED.
+    status: Option<String>,
+    /// email or sms.
+    channel: Option<String>,
+    /// Rows to skip (default 0).
+    skip: Option<i64>,
+    /// Page size, 1..=200 (default 50).
+    limit: Option<i64>,
+}
+
+/// Notifications, newest first, optionally filtered; the total is in `X-Total-Count`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/notifications/",
+    tag = "notifications",
+    params(ListParams),
+    responses(
+        (status = 200, body = [Notification],
+            headers(("x-total-count" = i64, description = "Notifications matching the filters"))),
+        (status = 422, body = ErrorBody),
+    )
+)]
+pub async fn list(State(state): State<AppState>, Query(params): Query<ListParams>) -> ApiResult<impl IntoResponse> {
+    let filter = ListFilter {
+        status: parse_filter(params.status.as_deref(), "status", "PENDING, SENT or FAILED", |s| {
+            NotificationStatus::parse(&s.to_ascii_uppercase())
+        })?,
+        channel: parse_filter(params.channel.as_deref(), "channel", "email or sms", |s| {
+            Channel::parse(&s.to_ascii_lowercase())
+        })?,
+    };
+    let skip = params.skip.unwrap_or(0);
+    if skip < 0 {
+        return Err(ApiError::Unprocessable(format!("skip must not be negative (got {skip})")));
+    }
+    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::Unprocessable(format!("limit must be between 1 and {MAX_LIMIT} (got {limit})")));
+    }
+    let total = db::count(&state.pool, filter).await?;
+    let rows = db::list(&state.pool, filter, skip, limit).await?;
+    Ok(([(TOTAL_COUNT_HEADER, total.to_string())], Json(to_notifications(rows)?)))
+}
+
+/// An empty value means "no filter", as a dashboard form with nothing chosen sends it.
+fn parse_filter<T>(
+    text: Option<&str>,
+    field: &str,
+    allowed: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> ApiResult<Option<T>> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(text) => parse(text)
+            .map(Some)
+            .ok_or_else(|| ApiError::Unprocessable(format!("{field} must be {allowed} (got '{text}')"))),
+    }
+}
+
+fn to_notifications(rows: Vec<db::NotificationRow>) -> ApiResult<Vec<Notification>> {
+    Ok(rows.into_iter().map(Notification::try_from).collect::<anyhow::Result<Vec<_>>>()?)
+}

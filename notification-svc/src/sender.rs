@@ -1,0 +1,118 @@
+//! The sender: drains the notifications table (which is the queue) one message at a time,
+//! at no more than `rate_per_sec` messages per second (NFR-008).
+//!
+//! Accepting a notification only stores it and wakes this worker; the HTTP request never
+//! waits for a send. Deliveries are sequential on purpose: with one message in flight the
+//! governor limiter bounds the real send rate exactly.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use platform::api::notifications::Channel;
+use platform::db::now_millis;
+use platform::worker::{run_until_stopped, Backoff, Outcome};
+use sqlx::SqlitePool;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::db::notifications as db;
+use crate::transport::{OutgoingMessage, Transport};
+
+/// How long a claimed notification stays invisible to the next round: if the process dies
+/// mid-send, the notification becomes due again after this.
+const LEASE: Duration = Duration::from_secs(60);
+/// How often to look for retries that became due when nothing wakes the worker.
+const IDLE_POLL: Duration = Duration::from_millis(250);
+
+pub struct Sender {
+    pool: SqlitePool,
+    transport: Transport,
+    limiter: DefaultDirectRateLimiter,
+    max_attempts: i64,
+    backoff: Backoff,
+}
+
+impl Sender {
+    pub fn new(
+        pool: SqlitePool,
+        transport: Transport,
+        rate_per_sec: NonZeroU32,
+        max_attempts: i64,
+        backoff: Backoff,
+    ) -> Self {
+        Sender { pool, transport, limiter: RateLimiter::direct(Quota::per_second(rate_per_sec)), max_attempts, backoff }
+    }
+
+    /// Sends the oldest due notification, if any, and records the outcome.
+    #[tracing::instrument(skip_all)]
+    pub async fn try_execute_task(&self) -> anyhow::Result<Outcome> {
+        let now = now_millis();
+        let Some(claimed) = db::claim_due(&self.pool, now, now + LEASE.as_millis() as i64).await? else {
+            return Ok(Outcome::Idle);
+        };
+        let span = tracing::info_span!("send", notification_id = claimed.id, order_id = claimed.order_id,
+            channel = %claimed.channel, attempt = claimed.attempts);
+        self.deliver(claimed).instrument(span).await?;
+        Ok(Outcome::Worked)
+    }
+
+    async fn deliver(&self, claimed: db::ClaimedNotification) -> anyhow::Result<()> {
+        // More attempts than allowed only happens when earlier rounds died mid-send (the
+        // attempt is counted when it is claimed); stop trying instead of looping forever.
+        if claimed.attempts > self.max_attempts {
+            tracing::error!("giving up: the sender was interrupted on every attempt");
+            db::mark_failed(&self.pool, claimed.id, "delivery interrupted too many times").await?;
+            return Ok(());
+        }
+        let channel = Channel::parse(&claimed.channel)
+            .ok_or_else(|| anyhow::anyhow!("notification {} has unknown channel {:?}", claimed.id, claimed.channel))?;
+        let message = OutgoingMessage {
+            id: claimed.id,
+            channel,
+            recipient: claimed.recipient,
+            subject: claimed.subject,
+            body: claimed.body,
+            created_at: claimed.created_at,
+        };
+
+        self.limiter.until_ready().await;
+        match self.transport.send(&message).await {
+            Ok(()) => {
+                db::mark_sent(&self.pool, message.id, chrono::Utc::now()).await?;
+                tracing::info!("notification sent");
+            }
+            Err(reason) if claimed.attempts >= self.max_attempts => {
+                tracing::error!(%reason, "notification failed for good");
+                db::mark_failed(&self.pool, message.id, &reason).await?;
+            }
+            Err(reason) => {
+                let delay = self.backoff.delay(claimed.attempts);
+                tracing::warn!(%reason, retry_in_ms = delay.as_millis() as u64, "send failed; will retry");
+                db::reschedule(&self.pool, message.id, now_millis() + delay.as_millis() as i64, &reason).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the sender until `stop` is cancelled; `wake` is notified when a notification
+    /// is accepted.
+    pub fn spawn(self, wake: Arc<Notify>, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
+        let sender = Arc::new(self);
+        tokio::spawn(async move {
+            run_until_stopped(
+                "notification-sender",
+                || {
+                    let sender = sender.clone();
+                    async move { sender.try_execute_task().await }
+                },
+                wake,
+                IDLE_POLL,
+                stop,
+            )
+            .await
+        })
+    }
+}

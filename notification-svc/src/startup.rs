@@ -1,0 +1,70 @@
+//! Assembling the service: database and migrations, transport, sender and HTTP front.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use axum::Router;
+use sqlx::SqlitePool;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use utoipa::OpenApi;
+
+use crate::config::Config;
+use crate::routes::{self, ApiDoc, AppState};
+use crate::sender::Sender;
+use crate::transport::Transport;
+
+pub struct Application {
+    port: u16,
+    pool: SqlitePool,
+    listener: TcpListener,
+    router: Router,
+    sender: Sender,
+    sender_wake: Arc<Notify>,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind((config.host.as_str(), config.port)).await?;
+        Self::build_with_listener(config, listener).await
+    }
+
+    pub async fn build_with_listener(config: Config, listener: TcpListener) -> anyhow::Result<Application> {
+        config.validate()?;
+        let rate_per_sec = NonZeroU32::new(config.rate_per_sec)
+            .ok_or_else(|| anyhow::anyhow!("NOTIFICATION_RATE_PER_SEC must be at least 1"))?;
+        let transport = Transport::from_config(&config)?;
+
+        let pool = platform::db::connect(&config.database_url, config.db_max_connections).await?;
+        sqlx::migrate!().run(&pool).await?;
+
+        let sender_wake = Arc::new(Notify::new());
+        let sender = Sender::new(pool.clone(), transport, rate_per_sec, config.max_attempts, config.retry_backoff);
+        let state = AppState { pool: pool.clone(), sender_wake: sender_wake.clone() };
+        let router = platform::http::finish(routes::router(state), ApiDoc::openapi(), pool.clone(), &config.http);
+        let port = listener.local_addr()?.port();
+        Ok(Application { port, pool, listener, router, sender, sender_wake })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Serves and sends until `stop` is cancelled; returns once both have stopped.
+    pub async fn run_until_stopped(self, stop: CancellationToken) -> anyhow::Result<()> {
+        // A child token, so that the sender also stops if the server ends on its own (an I/O
+        // error) without cancelling the caller's token.
+        let workers = stop.child_token();
+        let sender = self.sender.spawn(self.sender_wake, workers.clone());
+        let served = platform::http::serve(self.listener, self.router, stop).await;
+        workers.cancel();
+        sender.await?;
+        served?;
+        Ok(())
+    }
+}

@@ -1,0 +1,195 @@
+//! Starting the service in-process on a free port with a fresh database and folders, and a
+//! typed client for the tests.
+
+use std::path::PathBuf;
+use std::sync::LazyLock;
+use std::time::{Duration, Instant};
+
+use notification_svc::{Application, Config};
+use platform::api::notifications::{Notification, NotificationStatus};
+use platform::worker::Backoff;
+use serde_json::{json, Value};
+use sqlx::SqlitePool;
+use tempfile::TempDir;
+use tokio_util::sync::CancellationToken;
+
+static TRACING: LazyLock<()> = LazyLock::new(|| {
+    if std::env::var_os("TEST_LOG").is_some() {
+        platform::telemetry::init("debug");
+    }
+});
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub pool: SqlitePool,
+    pub config: Config,
+    pub stop: CancellationToken,
+    _dir: TempDir,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+/// The service with test settings: a fast sender, quick retries, no simulated failures.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like `spawn_app`, with `configure` applied last.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    LazyLock::force(&TRACING);
+    let dir = TempDir::new().expect("temporary directory");
+    let mut config = Config::from_env().expect("configuration");
+    config.host = "127.0.0.1".into();
+    config.port = 0;
+    config.database_url = format!("sqlite://{}/x.db", dir.path().display());
+    config.mail_dir = dir.path().join("mail");
+    config.sms_dir = dir.path().join("sms");
+    config.rate_per_sec = 1000;
+    config.max_attempts = 5;
+    config.retry_backoff = Backoff { base: Duration::from_millis(10), max: Duration::from_millis(50) };
+    config.smtp_url = None;
+    config.failure_rate = 0.0;
+    configure(&mut config);
+
+    let app = Application::build(config.clone()).await.expect("application builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let pool = app.pool().clone();
+    let stop = CancellationToken::new();
+    tokio::spawn(app.run_until_stopped(stop.clone()));
+    TestApp { address, client: reqwest::Client::new(), pool, config, stop, _dir: dir }
+}
+
+/// A valid e-mail request about `order_id`.
+pub fn email_request(order_id: i64) -> Value {
+    json!({
+        "order_id": order_id,
+        "recipient": "tanaka@example.co.jp",
+        "template": "ORDER_CONFIRMATION",
+        "order": {
+            "customer_name": "田中 太郎",
+            "items": [
+                {"product_name": "ワイヤレスイヤホン", "quantity": 2, "unit_price": 89800.0},
+                {"product_name": "充電ケーブル", "quantity": 1, "unit_price": 0}
+            ],
+            "total_amount": 179600.0,
+            "currency": "JPY"
+        }
+    })
+}
+
+/// A valid SMS request about `order_id`.
+pub fn sms_request(order_id: i64) -> Value {
+    let mut request = email_request(order_id);
+    request["recipient"] = json!("090-1234-5678");
+    request["template"] = json!("ORDER_SHIPPED");
+    request
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn post_email(&self, body: &Value) -> reqwest::Response {
+        self.client.post(self.url("/api/v1/notifications/email")).json(body).send().await.expect("request")
+    }
+
+    pub async fn post_email_with_key(&self, body: &Value, key: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/notifications/email"))
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_sms(&self, body: &Value) -> reqwest::Response {
+        self.client.post(self.url("/api/v1/notifications/sms")).json(body).send().await.expect("request")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("request")
+    }
+
+    /// Posts a valid e-mail and returns what the service accepted.
+    pub async fn accept_email(&self, body: &Value) -> Notification {
+        let response = self.post_email(body).await;
+        assert_eq!(response.status(), 201);
+        response.json().await.expect("notification")
+    }
+
+    pub async fn notification(&self, id: i64) -> Notification {
+        let response = self.get(&format!("/api/v1/notifications/{id}")).await;
+        assert_eq!(response.status(), 200);
+        response.json().await.expect("notification")
+    }
+
+    /// Polls until the notification leaves PENDING, for at most `limit`.
+    pub async fn wait_until_settled(&self, id: i64, limit: Duration) -> Notification {
+        let deadline = Instant::now() + limit;
+        loop {
+            let notification = self.notification(id).await;
+            if notification.status != NotificationStatus::Pending {
+                return notification;
+            }
+            assert!(Instant::now() < deadline, "notification {id} still PENDING after {limit:?}: {notification:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub async fn row_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM notifications").fetch_one(&self.pool).await.expect("count")
+    }
+
+    pub fn mail_file(&self, id: i64) -> PathBuf {
+        self.config.mail_dir.join(format!("{id}.eml"))
+    }
+
+    pub fn sms_file(&self, id: i64) -> PathBuf {
+        self.config.sms_dir.join(format!("{id}.txt"))
+    }
+}
+
+/// Asserts an error answer: the status and a JSON `detail` containing `needle`.
+pub async fn assert_error(response: reqwest::Response, status: u16, needle: &str) {
+    assert_eq!(response.status(), status, "unexpected status");
+    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    assert!(content_type.starts_with("application/json"), "content type {content_type:?}");
+    let body: Value = response.json().await.expect("JSON error body");
+    let detail = body["detail"].as_str().unwrap_or_else(|| panic!("no detail in {body}"));
+    assert!(detail.contains(needle), "detail {detail:?} should mention {needle:?}");
+}
+
+/// Undoes the Content-Transfer-Encoding lettre chose for the body.
+pub fn decode_body(headers: &str, body: &str) -> String {
+    if headers.contains("Content-Transfer-Encoding: base64") {
+        String::from_utf8(base64_decode(body)).expect("UTF-8 body")
+    } else if headers.contains("Content-Transfer-Encoding: quoted-printable") {
+        panic!("quoted-printable bodies are not expected for Japanese text:\n{headers}")
+    } else {
+        body.to_owned()
+    }
+}
+
+pub fn base64_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for byte in text.bytes().filter(|b| !b.is_ascii_whitespace() && *b != b'=') {
+        let value = ALPHABET.iter().position(|c| *c == byte).expect("base64 character") as u32;
+        buffer = (buffer << 6) | value;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+            buffer &= (1 << bits) - 1;
+        }
+    }
+    out
+}

@@ -1,0 +1,12 @@
+//! Integration tests of the Notification Service over real HTTP: one module per concern,
+//! sharing `helpers::spawn_app`.
+
+mod bad_input;
+mod email;
+mod helpers;
+mod listing;
+mod sender;
+mod service;
+mod sms;
+mod smtp;
+mod templates;
