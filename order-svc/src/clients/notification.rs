@@ -1,0 +1,30 @@
+//! `NotificationClient`: asking the Notification Service to send an order e-mail.
+
+use std::time::Duration;
+
+use platform::api::notifications::NewEmail;
+use platform::peer::{http_client, send, PeerError};
+use serde::de::IgnoredAny;
+
+#[derive(Clone, Debug)]
+pub struct NotificationClient {
+    http: reqwest::Client,
+    email_url: String,
+}
+
+impl NotificationClient {
+    pub fn new(base_url: &str, timeout: Duration) -> NotificationClient {
+        let base_url = base_url.trim_end_matches('/');
+        NotificationClient { http: http_client(timeout), email_url: format!("{base_url}/api/v1/notifications/email") }
+    }
+
+    /// `POST /api/v1/notifications/email`. Accepted means stored (the Notification Service
+    /// sends at its own rate); the key makes a retried request a no-op there.
+    #[tracing::instrument(skip_all, fields(order_id = email.order_id, template = email.template.as_str()))]
+    pub async fn send_email(&self, email: &NewEmail, idempotency_key: &str) -> Result<(), PeerError> {
+        // The answer's body is not needed; reading it as anything keeps a harmless change of
+        // the Notification shape from turning an accepted e-mail into an endless retry.
+        send::<IgnoredAny>(self.http.post(&self.email_url).json(email), Some(idempotency_key)).await?;
+        Ok(())
+    }
+}

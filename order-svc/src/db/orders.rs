@@ -1,0 +1,177 @@
+//! The `orders` and `order_items` tables.
+
+use chrono::{DateTime, Utc};
+use platform::api::orders::OrderStatus;
+use sqlx::{SqliteConnection, SqlitePool};
+
+use super::{ItemRow, OrderRow};
+use crate::domain::{ValidItem, ValidOrder};
+
+/// Which orders a list shows; `None` means any.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub status: Option<OrderStatus>,
+    pub customer_email: Option<String>,
+}
+
+impl OrderFilter {
+    /// Index into the statement variants below. One fixed statement per combination keeps
+    /// each one prepared once per connection and lets SQLite use the matching index, which
+    /// an `(?1 IS NULL OR status = ?1)` catch-all would not.
+    fn variant(&self) -> usize {
+        usize::from(self.status.is_some()) | (usize::from(self.customer_email.is_some()) << 1)
+    }
+}
+
+/// The four WHERE variants of one statement, in `OrderFilter::variant` order. Unused
+/// parameters are bound but unreferenced, which SQLite allows.
+macro_rules! by_filter {
+    ($head:literal, $tail:literal) => {
+        [
+            concat!($head, $tail),
+            concat!($head, " WHERE status = ?1", $tail),
+            concat!($head, " WHERE customer_email = ?2", $tail),
+            concat!($head, " WHERE status = ?1 AND customer_email = ?2", $tail),
+        ]
+    };
+}
+
+const COUNT_SQL: [&str; 4] = by_filter!("SELECT COUNT(*) FROM orders", "");
+const PAGE_SQL: [&str; 4] = by_filter!(
+    "SELECT id, customer_email, customer_name, status, total_amount, currency, created_at, updated_at FROM orders",
+    " ORDER BY id DESC LIMIT ?3 OFFSET ?4"
+);
+
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn insert_order(
+    conn: &mut SqliteConnection,
+    order: &ValidOrder,
+    status: OrderStatus,
+    now: DateTime<Utc>,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO orders (customer_email, customer_name, status, total_amount, currency, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+         RETURNING id",
+    )
+    .bind(order.customer_email.as_str())
+    .bind(order.customer_name.as_str())
+    .bind(status.as_str())
+    .bind(order.total_amount.get())
+    .bind(order.currency.code())
+    .bind(now)
+    .fetch_one(conn)
+    .await
+}
+
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = order_id))]
+pub async fn insert_item(conn: &mut SqliteConnection, order_id: i64, item: &ValidItem) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO order_items (order_id, product_name, quantity, unit_price) VALUES (?1, ?2, ?3, ?4) RETURNING id",
+    )
+    .bind(order_id)
+    .bind(item.product_name.as_str())
+    .bind(item.quantity.get())
+    .bind(item.unit_price.get())
+    .fetch_one(conn)
+    .await
+}
+
+/// Moves the order from `from` to `to`, only if it still is in `from`: of two concurrent
+/// changes, exactly one applies. `false` when the order was no longer in `from`.
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = order_id, from = from.as_str(), to = to.as_str()))]
+pub async fn update_status(
+    conn: &mut SqliteConnection,
+    order_id: i64,
+    from: OrderStatus,
+    to: OrderStatus,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let result = sqlx::query("UPDATE orders SET status = ?1, updated_at = ?2 WHERE id = ?3 AND status = ?4")
+        .bind(to.as_str())
+        .bind(now)
+        .bind(order_id)
+        .bind(from.as_str())
+        .execute(conn)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = order_id))]
+pub async fn fetch_order(pool: &SqlitePool, order_id: i64) -> sqlx::Result<Option<OrderRow>> {
+    // Built once: `format!` here would allocate on the hottest read path.
+    const SQL: &str = "SELECT id, customer_email, customer_name, status, total_amount, currency, created_at, updated_at
+                       FROM orders WHERE id = ?1";
+    sqlx::query_as(SQL).bind(order_id).fetch_optional(pool).await
+}
+
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = order_id))]
+pub async fn fetch_items(pool: &SqlitePool, order_id: i64) -> sqlx::Result<Vec<ItemRow>> {
+    sqlx::query_as(
+        "SELECT id, order_id, product_name, quantity, unit_price FROM order_items WHERE order_id = ?1 ORDER BY id",
+    )
+    .bind(order_id)
+    .fetch_all(pool)
+    .await
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn count_orders(pool: &SqlitePool, filter: &OrderFilter) -> sqlx::Result<i64> {
+    sqlx::query_scalar(COUNT_SQL[filter.variant()])
+        .bind(filter.status.map(OrderStatus::as_str))
+        .bind(filter.customer_email.as_deref())
+        .fetch_one(pool)
+        .await
+}
+
+/// One page of orders, newest first.
+#[tracing::instrument(level = "debug", skip_all, fields(skip = skip, limit = limit))]
+pub async fn list_orders(
+    pool: &SqlitePool,
+    filter: &OrderFilter,
+    skip: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<OrderRow>> {
+    sqlx::query_as(PAGE_SQL[filter.variant()])
+        .bind(filter.status.map(OrderStatus::as_str))
+        .bind(filter.customer_email.as_deref())
+        .bind(limit)
+        .bind(skip)
+        .fetch_all(pool)
+        .await
+}
+
+/// The items of several orders in one statement (no query per order). The ids travel as
+/// one JSON array so that the statement is the same whatever the page size.
+#[tracing::instrument(level = "debug", skip_all, fields(orders = order_ids.len()))]
+pub async fn fetch_items_of(pool: &SqlitePool, order_ids: &[i64]) -> sqlx::Result<Vec<ItemRow>> {
+    if order_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = serde_json::to_string(order_ids).map_err(|err| sqlx::Error::Encode(Box::new(err)))?;
+    sqlx::query_as(
+        "SELECT id, order_id, product_name, quantity, unit_price FROM order_items
+         WHERE order_id IN (SELECT value FROM json_each(?1))
+         ORDER BY order_id, id",
+    )
+    .bind(ids)
+    .fetch_all(pool)
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_variants_reference_only_their_parameters() {
+        let mut filter = OrderFilter::default();
+        assert!(!PAGE_SQL[filter.variant()].contains("WHERE"));
+        filter.status = Some(OrderStatus::Paid);
+        assert!(PAGE_SQL[filter.variant()].contains("WHERE status = ?1 ORDER"));
+        filter.customer_email = Some("a@example.com".into());
+        assert!(PAGE_SQL[filter.variant()].contains("status = ?1 AND customer_email = ?2"));
+        filter.status = None;
+        assert!(COUNT_SQL[filter.variant()].ends_with("WHERE customer_email = ?2"));
+    }
+}

@@ -1,0 +1,16 @@
+//! The Order Service: orders and their status lifecycle, and the orchestrator of the
+//! platform — it takes each new order's payment from the Payment Service and sends the
+//! order e-mails and refunds through its outbox.
+//!
+//! A library with a thin `main`, so tests start the whole service in-process on port 0.
+
+pub mod clients;
+pub mod config;
+pub mod db;
+pub mod delivery;
+pub mod domain;
+pub mod lifecycle;
+pub mod routes;
+pub mod startup;
+
+pub use startup::Application;

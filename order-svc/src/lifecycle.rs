@@ -1,0 +1,307 @@
+//! What happens to an order across the database and the peers: creating it and taking its
+//! payment (002 §5), and every later status change with its history row and its effects on
+//! the other services.
+//!
+//! Each change is one write transaction: a guarded `UPDATE … WHERE status = <from>` (so of
+//! two concurrent changes exactly one applies), its history row, and the outbox rows of its
+//! effects. The peers are called only after the commit, by the outbox worker — except the
+//! payment of a new order, which 002 §5 makes synchronous.
+
+use chrono::Utc;
+use platform::api::notifications::{NewEmail, OrderLine, OrderSummary, TemplateName};
+use platform::api::orders::{Order, OrderItem, OrderStatus};
+use platform::api::payments::{NewPayment, Payment, PaymentStatus};
+use platform::outbox::Outbox;
+use platform::peer::PeerError;
+use platform::{ApiError, ApiResult};
+use serde::{Deserialize, Serialize};
+use sqlx::SqlitePool;
+
+use crate::db;
+use crate::db::outbox::{KIND_NOTIFICATION, KIND_PAYMENT, KIND_REFUND};
+use crate::domain::status::{self, payment_failed_reason, Effect, REASON_PAYMENT_COMPLETED};
+use crate::domain::ValidOrder;
+use crate::routes::AppState;
+
+/// How many times a change is re-read and re-decided after losing a race to another one.
+const MAX_RACES: usize = 3;
+
+pub fn payment_key(order_id: i64) -> String {
+    format!("order-{order_id}-payment")
+}
+
+pub fn email_key(order_id: i64, template: TemplateName) -> String {
+    format!("order-{order_id}-email-{}", template.as_str())
+}
+
+pub fn refund_key(order_id: i64) -> String {
+    format!("order-{order_id}-refund")
+}
+
+/// Payload of a `refund` outbox row.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RefundOrder {
+    pub order_id: i64,
+    pub reason: Option<String>,
+}
+
+/// The order with its items, or `None` if there is no such order.
+pub async fn load_order(pool: &SqlitePool, order_id: i64) -> ApiResult<Option<Order>> {
+    let Some(row) = db::orders::fetch_order(pool, order_id).await? else {
+        return Ok(None);
+    };
+    let items = db::orders::fetch_items(pool, order_id).await?;
+    Ok(Some(row.into_order(items.into_iter().map(OrderItem::from).collect())?))
+}
+
+/// Creates the order and takes its payment. Two write transactions around one call:
+/// the order as `payment_processing` (with a payment row that becomes due only if this
+/// request never finishes), then the outcome.
+#[tracing::instrument(skip_all, fields(order_id))]
+pub async fn create_order(state: &AppState, order: ValidOrder) -> ApiResult<Order> {
+    let now = Utc::now();
+    let mut tx = state.writer.begin().await?;
+    let order_id = db::orders::insert_order(&mut tx, &order, OrderStatus::PaymentProcessing, now).await?;
+    tracing::Span::current().record("order_id", order_id);
+    let mut items = Vec::with_capacity(order.items.len());
+    for item in &order.items {
+        let id = db::orders::insert_item(&mut tx, order_id, item).await?;
+        items.push(OrderItem {
+            id,
+            product_name: item.product_name.as_str().to_owned(),
+            quantity: item.quantity.get(),
+            unit_price: item.unit_price,
+        });
+    }
+    db::history::insert_creation(&mut tx, order_id, now).await?;
+    let payment = NewPayment { order_id, amount: order.total_amount, currency: order.currency };
+    let key = payment_key(order_id);
+    let payload = serde_json::to_string(&payment).map_err(anyhow::Error::from)?;
+    let due_at = platform::db::now_millis() + millis(state.settings.payment_call_lease);
+    db::outbox::insert_deferred(&mut tx, KIND_PAYMENT, &payload, &key, due_at).await?;
+    tx.commit().await?;
+
+    let created = Order {
+        id: order_id,
+        customer_email: order.customer_email.into_inner(),
+        customer_name: order.customer_name.into_inner(),
+        status: OrderStatus::PaymentProcessing,
+        total_amount: order.total_amount,
+        currency: order.currency,
+        items,
+        created_at: now,
+        updated_at: now,
+    };
+    let result = state.payments.create_payment(&payment, &key).await;
+    match settle_payment(state, created, result, Some(&key)).await? {
+        Settlement::Settled(order) => Ok(order),
+        Settlement::Unresolved { order, reason } => {
+            // The outcome is unknown; the payment row retries it with the same key soon.
+            tracing::warn!(order_id, %reason, "payment service unavailable; payment will be retried");
+            let due_at = platform::db::now_millis() + millis(state.settings.payment_retry_delay);
+            let mut conn = state.writer.acquire().await?;
+            db::outbox::reschedule(&mut conn, &key, due_at).await?;
+            state.outbox.wake();
+            Ok(order)
+        }
+    }
+}
+
+/// What became of an order after a payment attempt.
+#[derive(Debug)]
+pub enum Settlement {
+    /// The outcome is applied (or was already): here is the order now.
+    Settled(Order),
+    /// No usable answer from the Payment Service; the attempt must be repeated.
+    Unresolved { order: Order, reason: String },
+}
+
+/// Applies the answer of `POST /api/v1/payments` to an order in `payment_processing`:
+/// completed → paid (+ confirmation), refused or failed → pending with the reason, pending →
+/// unchanged (the webhook will finish it). `resolve_key` names the payment outbox row to
+/// delete in the same transaction, when the caller is the request that wrote it.
+pub async fn settle_payment(
+    state: &AppState,
+    order: Order,
+    result: Result<Payment, PeerError>,
+    resolve_key: Option<&str>,
+) -> ApiResult<Settlement> {
+    let (to, reason) = match result {
+        Ok(payment) => match payment.status {
+            PaymentStatus::Completed => (OrderStatus::Paid, REASON_PAYMENT_COMPLETED.to_owned()),
+            PaymentStatus::Failed => {
+                let detail = payment.failure_reason.as_deref().unwrap_or("declined");
+                (OrderStatus::Pending, payment_failed_reason(detail))
+            }
+            PaymentStatus::Pending | PaymentStatus::Refunded => {
+                if payment.status == PaymentStatus::Refunded {
+                    tracing::warn!(order_id = order.id, "payment answered as already refunded; order left as it is");
+                }
+                if let Some(key) = resolve_key {
+                    let mut conn = state.writer.acquire().await?;
+                    db::outbox::delete_undelivered(&mut conn, key).await?;
+                }
+                return Ok(Settlement::Settled(order));
+            }
+        },
+        Err(PeerError::Refused { detail, .. }) => (OrderStatus::Pending, payment_failed_reason(&detail)),
+        Err(PeerError::Unavailable(reason)) => return Ok(Settlement::Unresolved { order, reason }),
+    };
+    if let Ok(effects) = status::transition(order.status, to) {
+        if let Some(changed) = apply(state, &order, to, Some(&reason), effects, resolve_key).await? {
+            return Ok(Settlement::Settled(changed));
+        }
+    }
+    // Something else moved the order first (the payment webhook, usually): the outcome is
+    // recorded either way, so report the order as it is now.
+    if let Some(key) = resolve_key {
+        let mut conn = state.writer.acquire().await?;
+        db::outbox::delete_undelivered(&mut conn, key).await?;
+    }
+    let current = load_order(&state.pool, order.id).await?.ok_or_else(|| ApiError::not_found("Order", order.id))?;
+    Ok(Settlement::Settled(current))
+}
+
+/// What a request wants done with an order, decided from its current status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Move {
+        to: OrderStatus,
+        reason: Option<String>,
+    },
+    /// The order already is as the request wants it.
+    Keep,
+}
+
+/// Loads the order, asks `decide` what to do given its status, and applies that through the
+/// status machine. If another change commits in between, decides again on the new status.
+#[tracing::instrument(skip_all, fields(order_id = order_id))]
+pub async fn change_status<F>(state: &AppState, order_id: i64, mut decide: F) -> ApiResult<Order>
+where
+    F: FnMut(OrderStatus) -> ApiResult<Decision>,
+{
+    for _ in 0..MAX_RACES {
+        let order = load_order(&state.pool, order_id).await?.ok_or_else(|| ApiError::not_found("Order", order_id))?;
+        let (to, reason) = match decide(order.status)? {
+            Decision::Keep => return Ok(order),
+            Decision::Move { to, reason } => (to, reason),
+        };
+        let effects = status::transition(order.status, to).map_err(|err| ApiError::Conflict(err.to_string()))?;
+        if let Some(changed) = apply(state, &order, to, reason.as_deref(), effects, None).await? {
+            return Ok(changed);
+        }
+    }
+    Err(ApiError::Conflict(format!("order {order_id} is being changed by another request; try again")))
+}
+
+/// One status change in one transaction. `None` if the order was no longer in
+/// `order.status` (nothing is written then).
+async fn apply(
+    state: &AppState,
+    order: &Order,
+    to: OrderStatus,
+    reason: Option<&str>,
+    effects: &[Effect],
+    resolve_key: Option<&str>,
+) -> ApiResult<Option<Order>> {
+    let now = Utc::now();
+    let mut tx = state.writer.begin().await?;
+    if !db::orders::update_status(&mut tx, order.id, order.status, to, now).await? {
+        return Ok(None);
+    }
+    db::history::insert(&mut tx, order.id, order.status, to, reason, now).await?;
+    for effect in effects {
+        match *effect {
+            Effect::Email(template) => {
+                let email = email_for(order, template);
+                Outbox::enqueue(&mut tx, KIND_NOTIFICATION, &email, &email_key(order.id, template)).await?;
+            }
+            Effect::Refund => {
+                let refund = RefundOrder { order_id: order.id, reason: reason.map(str::to_owned) };
+                Outbox::enqueue(&mut tx, KIND_REFUND, &refund, &refund_key(order.id)).await?;
+            }
+        }
+    }
+    if let Some(key) = resolve_key {
+        db::outbox::delete_undelivered(&mut tx, key).await?;
+    }
+    tx.commit().await?;
+    if !effects.is_empty() {
+        state.outbox.wake();
+    }
+    // The history table is the record; this line is for following a flow while debugging.
+    tracing::debug!(order_id = order.id, from = order.status.as_str(), to = to.as_str(), "order status changed");
+    Ok(Some(Order { status: to, updated_at: now, ..order.clone() }))
+}
+
+/// The e-mail request for `template`, from the order as it is when the change commits.
+fn email_for(order: &Order, template: TemplateName) -> NewEmail {
+    NewEmail {
+        order_id: order.id,
+        recipient: order.customer_email.clone(),
+        template,
+        order: OrderSummary {
+            customer_name: order.customer_name.clone(),
+            items: order
+                .items
+                .iter()
+                .map(|item| OrderLine {
+                    product_name: item.product_name.clone(),
+                    quantity: item.quantity,
+                    unit_price: item.unit_price,
+                })
+                .collect(),
+            total_amount: order.total_amount,
+            currency: order.currency,
+        },
+    }
+}
+
+fn millis(duration: std::time::Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use platform::api::orders::OrderItem;
+    use platform::{Currency, Yen};
+
+    #[test]
+    fn idempotency_keys_follow_the_documented_shape() {
+        assert_eq!(payment_key(7), "order-7-payment");
+        assert_eq!(refund_key(7), "order-7-refund");
+        assert_eq!(email_key(7, TemplateName::OrderShipped), "order-7-email-ORDER_SHIPPED");
+    }
+
+    #[test]
+    fn the_email_carries_the_whole_order_summary() {
+        let now = Utc::now();
+        let order = Order {
+            id: 3,
+            customer_email: "tanaka@example.co.jp".into(),
+            customer_name: "田中太郎".into(),
+            status: OrderStatus::Paid,
+            total_amount: Yen::new(179_600),
+            currency: Currency::JPY,
+            items: vec![OrderItem {
+                id: 9,
+                product_name: "ノートPC".into(),
+                quantity: 2,
+                unit_price: Yen::new(89_800),
+            }],
+            created_at: now,
+            updated_at: now,
+        };
+        let email = email_for(&order, TemplateName::OrderConfirmation);
+        assert_eq!(email.order_id, 3);
+        assert_eq!(email.recipient, "tanaka@example.co.jp");
+        assert_eq!(email.template, TemplateName::OrderConfirmation);
+        assert_eq!(email.order.customer_name, "田中太郎");
+        assert_eq!(email.order.total_amount, Yen::new(179_600));
+        assert_eq!(
+            email.order.items,
+            vec![OrderLine { product_name: "ノートPC".into(), quantity: 2, unit_price: Yen::new(89_800) }]
+        );
+    }
+}

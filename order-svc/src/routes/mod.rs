@@ -1,0 +1,72 @@
+//! The HTTP API: the shared `AppState`, one module of handlers per resource, and the OpenAPI
+//! document that `/docs` and `/openapi.json` serve.
+
+pub mod orders;
+
+use std::time::Duration;
+
+use axum::Router;
+use platform::outbox::Outbox;
+use sqlx::SqlitePool;
+use utoipa::OpenApi;
+
+use crate::clients::PaymentClient;
+
+/// Timings of the payment of a new order.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// How long the payment row of a new order waits before the worker may take it over: the
+    /// request makes the call itself, so the row only matters if the request never finishes.
+    /// Longer than the payment timeout, so the two never call at once.
+    pub payment_call_lease: Duration,
+    /// When an unanswered payment is first retried.
+    pub payment_retry_delay: Duration,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    /// For reads (and the probes).
+    pub pool: SqlitePool,
+    /// The one connection every write goes through. SQLite admits one writer at a time
+    /// anyway; queueing writers here, in order, avoids the busy-wait sleeps SQLite imposes on
+    /// connections that contend for its lock.
+    pub writer: SqlitePool,
+    pub payments: PaymentClient,
+    pub outbox: Outbox,
+    pub settings: Settings,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new().merge(orders::router()).with_state(state)
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Order Service",
+        description = "Orders, their status lifecycle and the orchestration of payment and notifications."
+    ),
+    paths(
+        orders::create_order,
+        orders::list_orders,
+        orders::get_order,
+        orders::get_history,
+        orders::update_status,
+        orders::cancel_order,
+        orders::payment_webhook,
+    ),
+    components(schemas(
+        platform::api::orders::NewOrder,
+        platform::api::orders::NewOrderItem,
+        platform::api::orders::Order,
+        platform::api::orders::OrderItem,
+        platform::api::orders::OrderStatus,
+        platform::api::orders::StatusUpdate,
+        platform::api::orders::StatusChange,
+        platform::api::orders::PaymentWebhook,
+        platform::api::payments::PaymentStatus,
+        platform::api::ErrorBody,
+    )),
+    tags((name = "orders", description = "Order management"))
+)]
+pub struct ApiDoc;

@@ -1,0 +1,241 @@
+//! `/api/v1/orders`: thin handlers that read the request, call the lifecycle or the database,
+//! and shape the answer.
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post, put};
+use axum::Router;
+use platform::api::orders::{NewOrder, Order, OrderItem, OrderStatus, PaymentWebhook, StatusChange, StatusUpdate};
+use platform::api::{ErrorBody, TOTAL_COUNT_HEADER};
+use platform::extract::{Json, Path, Query};
+use platform::{ApiError, ApiResult};
+use serde::Deserialize;
+
+use super::AppState;
+use crate::db;
+use crate::db::orders::OrderFilter;
+use crate::domain::status::{on_payment_event, PaymentEventAction, REASON_CANCELLED_BY_REQUEST};
+use crate::domain::{StatusReason, ValidOrder};
+use crate::lifecycle::{self, Decision};
+
+const DEFAULT_LIMIT: i64 = 20;
+const MAX_LIMIT: i64 = 100;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/orders", post(create_order).get(list_orders))
+        .route("/api/v1/orders/", post(create_order).get(list_orders))
+        .route("/api/v1/orders/{order_id}", get(get_order).delete(cancel_order))
+        .route("/api/v1/orders/{order_id}/history", get(get_history))
+        .route("/api/v1/orders/{order_id}/status", put(update_status))
+        .route("/api/v1/orders/{order_id}/webhook", post(payment_webhook))
+}
+
+/// Create an order and take its payment (002 §5).
+///
+/// The answer is 201 whatever the payment's outcome: `paid`, `pending` when the payment was
+/// refused (the reason is in the history), or `payment_processing` while the outcome is not
+/// known yet (deferred capture, or the Payment Service unreachable and retried).
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders/",
+    tag = "orders",
+    request_body = NewOrder,
+    responses(
+        (status = 201, description = "Order created", body = Order),
+        (status = 422, description = "Invalid order", body = ErrorBody),
+    )
+)]
+pub async fn create_order(State(state): State<AppState>, Json(order): Json<NewOrder>) -> ApiResult<impl IntoResponse> {
+    let order = ValidOrder::parse(order).map_err(|err| ApiError::Unprocessable(err.to_string()))?;
+    let order = lifecycle::create_order(&state, order).await?;
+    Ok((StatusCode::CREATED, Json(order)))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Orders to skip (default 0).
+    skip: Option<i64>,
+    /// Page size, 1 ..= 100 (default 20).
+    limit: Option<i64>,
+    /// Only orders in this status (the lowercase API names).
+    status: Option<String>,
+    /// Only orders of this customer (case-insensitive).
+    customer_email: Option<String>,
+}
+
+/// List orders, newest first. The total number of matching orders is in `X-Total-Count`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/orders/",
+    tag = "orders",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "One page of orders", body = [Order],
+         headers(("x-total-count" = i64, description = "Number of orders matching the filter"))),
+        (status = 422, description = "Invalid query", body = ErrorBody),
+    )
+)]
+pub async fn list_orders(
+    State(state): State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let skip = query.skip.unwrap_or(0);
+    if skip < 0 {
+        return Err(ApiError::Unprocessable("skip must not be negative".into()));
+    }
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::Unprocessable(format!("limit must be between 1 and {MAX_LIMIT}")));
+    }
+    let status = match query.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(text) => Some(OrderStatus::parse(text).ok_or_else(|| {
+            let known: Vec<&str> = OrderStatus::ALL.iter().map(|s| s.as_str()).collect();
+            ApiError::Unprocessable(format!("status must be one of {}", known.join(", ")))
+        })?),
+    };
+    let customer_email = query.customer_email.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty());
+    let filter = OrderFilter { status, customer_email };
+
+    let total = db::orders::count_orders(&state.pool, &filter).await?;
+    let rows = db::orders::list_orders(&state.pool, &filter, skip, limit).await?;
+    let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
+    let mut items: HashMap<i64, Vec<OrderItem>> = HashMap::with_capacity(ids.len());
+    for item in db::orders::fetch_items_of(&state.pool, &ids).await? {
+        items.entry(item.order_id).or_default().push(item.into());
+    }
+    let orders = rows
+        .into_iter()
+        .map(|row| {
+            let order_items = items.remove(&row.id).unwrap_or_default();
+            row.into_order(order_items)
+        })
+        .collect::<anyhow::Result<Vec<Order>>>()?;
+    Ok(([(TOTAL_COUNT_HEADER, total.to_string())], Json(orders)))
+}
+
+/// One order with its items.
+#[utoipa::path(
+    get,
+    path = "/api/v1/orders/{order_id}",
+    tag = "orders",
+    params(("order_id" = i64, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "The order", body = Order),
+        (status = 404, description = "No such order", body = ErrorBody),
+    )
+)]
+pub async fn get_order(State(state): State<AppState>, Path(order_id): Path<i64>) -> ApiResult<Json<Order>> {
+    let order = lifecycle::load_order(&state.pool, order_id).await?;
+    order.map(Json).ok_or_else(|| ApiError::not_found("Order", order_id))
+}
+
+/// Every status the order went through, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/orders/{order_id}/history",
+    tag = "orders",
+    params(("order_id" = i64, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "The status history", body = [StatusChange]),
+        (status = 404, description = "No such order", body = ErrorBody),
+    )
+)]
+pub async fn get_history(
+    State(state): State<AppState>,
+    Path(order_id): Path<i64>,
+) -> ApiResult<Json<Vec<StatusChange>>> {
+    let rows = db::history::fetch(&state.pool, order_id).await?;
+    // Every order is created with its history, so no rows means no order.
+    if rows.is_empty() {
+        return Err(ApiError::not_found("Order", order_id));
+    }
+    let changes = rows.into_iter().map(db::HistoryRow::into_change).collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Json(changes))
+}
+
+/// Change the order's status along the state machine of 002 §4 (an illegal change is 409).
+/// Shipping sends the shipped e-mail; cancelling a paid order refunds it.
+#[utoipa::path(
+    put,
+    path = "/api/v1/orders/{order_id}/status",
+    tag = "orders",
+    params(("order_id" = i64, Path, description = "Order id")),
+    request_body = StatusUpdate,
+    responses(
+        (status = 200, description = "The order in its new status", body = Order),
+        (status = 404, description = "No such order", body = ErrorBody),
+        (status = 409, description = "The state machine does not allow this change", body = ErrorBody),
+        (status = 422, description = "Invalid request", body = ErrorBody),
+    )
+)]
+pub async fn update_status(
+    State(state): State<AppState>,
+    Path(order_id): Path<i64>,
+    Json(update): Json<StatusUpdate>,
+) -> ApiResult<Json<Order>> {
+    let reason =
+        StatusReason::parse(update.reason.as_deref()).map_err(ApiError::Unprocessable)?.map(StatusReason::into_inner);
+    let to = update.status;
+    let order =
+        lifecycle::change_status(&state, order_id, |_| Ok(Decision::Move { to, reason: reason.clone() })).await?;
+    Ok(Json(order))
+}
+
+/// Cancel the order: refund if it was paid, and tell the customer. Only a `pending` or
+/// `paid` order can be cancelled (409 otherwise).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/orders/{order_id}",
+    tag = "orders",
+    params(("order_id" = i64, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "The cancelled order", body = Order),
+        (status = 404, description = "No such order", body = ErrorBody),
+        (status = 409, description = "The order can no longer be cancelled", body = ErrorBody),
+    )
+)]
+pub async fn cancel_order(State(state): State<AppState>, Path(order_id): Path<i64>) -> ApiResult<Json<Order>> {
+    let order = lifecycle::change_status(&state, order_id, |_| {
+        Ok(Decision::Move { to: OrderStatus::Cancelled, reason: Some(REASON_CANCELLED_BY_REQUEST.to_owned()) })
+    })
+    .await?;
+    Ok(Json(order))
+}
+
+/// The Payment Service reporting a payment's outcome. Repeats are answered 200 without
+/// change, because webhooks are retried.
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders/{order_id}/webhook",
+    tag = "orders",
+    params(("order_id" = i64, Path, description = "Order id")),
+    request_body = PaymentWebhook,
+    responses(
+        (status = 200, description = "The order after the event", body = Order),
+        (status = 404, description = "No such order", body = ErrorBody),
+        (status = 409, description = "The event contradicts the order's status", body = ErrorBody),
+        (status = 422, description = "Invalid request", body = ErrorBody),
+    )
+)]
+pub async fn payment_webhook(
+    State(state): State<AppState>,
+    Path(order_id): Path<i64>,
+    Json(event): Json<PaymentWebhook>,
+) -> ApiResult<Json<Order>> {
+    tracing::info!(order_id, payment_id = event.payment_id, status = event.status.as_str(), "payment webhook");
+    let order = lifecycle::change_status(&state, order_id, |current| {
+        match on_payment_event(current, event.status, event.reason.as_deref()) {
+            Ok(PaymentEventAction::Transition { to, reason }) => Ok(Decision::Move { to, reason: Some(reason) }),
+            Ok(PaymentEventAction::NoChange) => Ok(Decision::Keep),
+            Err(conflict) => Err(ApiError::Conflict(conflict.to_string())),
+        }
+    })
+    .await?;
+    Ok(Json(order))
+}

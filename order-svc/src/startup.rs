@@ -1,0 +1,87 @@
+//! Assembling the service: database and migrations, clients, router, outbox worker; then
+//! serving until told to stop. Tests build it on port 0 exactly as `main` does.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use platform::outbox::{Outbox, OutboxWorker};
+use sqlx::SqlitePool;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use utoipa::OpenApi;
+
+use crate::clients::{NotificationClient, PaymentClient};
+use crate::config::Config;
+use crate::delivery::OrderDelivery;
+use crate::routes::{self, ApiDoc, AppState, Settings};
+
+/// Margin beyond the payment timeout before a new order's payment row is due: the request's
+/// own call has ended by then, one way or the other.
+const PAYMENT_LEASE_MARGIN: Duration = Duration::from_secs(10);
+
+pub struct Application {
+    port: u16,
+    pool: SqlitePool,
+    listener: TcpListener,
+    router: Router,
+    worker: OutboxWorker<OrderDelivery>,
+    outbox: Outbox,
+}
+
+impl Application {
+    /// Binds `(config.host, config.port)` and builds the service on it.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind((config.host.as_str(), config.port))
+            .await
+            .with_context(|| format!("cannot listen on {}:{}", config.host, config.port))?;
+        Self::build_with_listener(config, listener).await
+    }
+
+    pub async fn build_with_listener(config: Config, listener: TcpListener) -> anyhow::Result<Application> {
+        let writer = platform::db::connect(&config.database_url, 1)
+            .await
+            .with_context(|| format!("cannot open the database {}", config.database_url))?;
+        sqlx::migrate!().run(&writer).await.context("cannot migrate the database")?;
+        let pool = platform::db::connect(&config.database_url, config.db_max_connections.max(1)).await?;
+
+        let outbox = Outbox::new();
+        let state = AppState {
+            pool: pool.clone(),
+            writer: writer.clone(),
+            payments: PaymentClient::new(&config.payment_service_url, config.payment_timeout),
+            outbox: outbox.clone(),
+            settings: Settings {
+                payment_call_lease: config.payment_timeout + PAYMENT_LEASE_MARGIN,
+                payment_retry_delay: config.outbox.backoff.base,
+            },
+        };
+        let notifications = NotificationClient::new(&config.notification_service_url, config.notification_timeout);
+        let worker = OutboxWorker::new(writer, OrderDelivery::new(state.clone(), notifications), config.outbox);
+        let router = platform::http::finish(routes::router(state), ApiDoc::openapi(), pool.clone(), &config.http);
+        let port = listener.local_addr()?.port();
+        Ok(Application { port, pool, listener, router, worker, outbox })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Serves and runs the outbox worker until `stop` is cancelled; returns once both have
+    /// stopped.
+    pub async fn run_until_stopped(self, stop: CancellationToken) -> anyhow::Result<()> {
+        // A child token, so that a server failure also stops the worker without cancelling
+        // the caller's token.
+        let workers_stop = stop.child_token();
+        let worker = self.worker.spawn(self.outbox.waker(), workers_stop.clone());
+        let served = platform::http::serve(self.listener, self.router, stop).await;
+        workers_stop.cancel();
+        worker.await.context("the outbox worker panicked")?;
+        served.context("the HTTP server failed")?;
+        Ok(())
+    }
+}

@@ -1,0 +1,548 @@
+//! The harness of the cross-service tests: the Order, Payment and Notification services
+//! started in-process on ephemeral ports, each with a fresh SQLite database in one temporary
+//! folder, pointed at one another, with typed helpers over their HTTP APIs.
+//!
+//! A peer can be stopped and started again on the same port with the same database, which is
+//! how the resilience tests take a service away and bring it back. Background work is awaited
+//! by polling with a deadline, never by a fixed sleep.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use platform::api::notifications::{Notification, NotificationStatus, TemplateName};
+use platform::api::orders::{Order, OrderStatus, StatusChange};
+use platform::api::payments::Payment;
+use platform::outbox::OutboxSettings;
+use platform::worker::Backoff;
+use serde_json::{json, Value};
+use sqlx::SqlitePool;
+use tempfile::TempDir;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// How long a test waits for background work before failing. Generous for a loaded machine;
+/// a passing test waits only as long as the work takes.
+pub const PATIENCE: Duration = Duration::from_secs(10);
+const POLL_EVERY: Duration = Duration::from_millis(20);
+
+/// The three services' configurations, as `spawn_platform_with` hands them to a test to
+/// adjust before anything starts. Ports, databases and peer URLs are already filled in.
+pub struct Configs {
+    pub order: order_svc::config::Config,
+    pub payment: payment_svc::config::Config,
+    pub notification: notification_svc::config::Config,
+}
+
+/// One running service: its pool (for looking into its database) and how to stop it.
+struct Running {
+    pool: SqlitePool,
+    stop: CancellationToken,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    async fn shut_down(self, name: &str) {
+        self.stop.cancel();
+        match tokio::time::timeout(PATIENCE, self.task).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(err))) => panic!("{name} stopped with an error: {err:?}"),
+            Ok(Err(err)) => panic!("{name} task failed: {err}"),
+            Err(_) => panic!("{name} did not stop within {PATIENCE:?} of being cancelled"),
+        }
+    }
+}
+
+/// The three `Application`s are different types with the same API, so one macro starts any.
+macro_rules! start_service {
+    ($krate:ident, $config:expr, $listener:expr) => {{
+        let listener: TcpListener = $listener;
+        let port = listener.local_addr().expect("bound listener has an address").port();
+        let app = $krate::Application::build_with_listener($config, listener)
+            .await
+            .expect(concat!(stringify!($krate), " builds"));
+        assert_eq!(app.port(), port, concat!(stringify!($krate), " reports the port it was given"));
+        let pool = app.pool().clone();
+        let stop = CancellationToken::new();
+        let task = tokio::spawn(app.run_until_stopped(stop.clone()));
+        Running { pool, stop, task }
+    }};
+}
+
+pub struct TestPlatform {
+    pub client: reqwest::Client,
+    pub order_address: String,
+    pub payment_address: String,
+    pub notification_address: String,
+    configs: Configs,
+    order: Running,
+    payment: Option<Running>,
+    notification: Option<Running>,
+    _dir: TempDir,
+}
+
+impl Drop for TestPlatform {
+    fn drop(&mut self) {
+        self.order.stop.cancel();
+        for running in [&self.payment, &self.notification].into_iter().flatten() {
+            running.stop.cancel();
+        }
+    }
+}
+
+/// All three services with the defaults of the tests: immediate capture, no declines.
+pub async fn spawn_platform() -> TestPlatform {
+    spawn_platform_with(|_| {}).await
+}
+
+/// All three services, after `customise` has adjusted their configurations.
+pub async fn spawn_platform_with(customise: impl FnOnce(&mut Configs)) -> TestPlatform {
+    if std::env::var_os("TEST_LOG").is_some() {
+        platform::telemetry::init("info");
+    }
+    let dir = TempDir::new().expect("temporary folder");
+    // Bound first, so that each configuration can name the others' addresses.
+    let order_listener = bind(0).await;
+    let payment_listener = bind(0).await;
+    let notification_listener = bind(0).await;
+    let port_of = |l: &TcpListener| l.local_addr().expect("bound listener has an address").port();
+    let (order_port, payment_port, notification_port) =
+        (port_of(&order_listener), port_of(&payment_listener), port_of(&notification_listener));
+    let url_of = |port: u16| format!("http://127.0.0.1:{port}");
+    let database = |name: &str| format!("sqlite://{}/{name}.db", dir.path().display());
+
+    let mut order = order_svc::config::Config::from_env().expect("order config");
+    order.host = "127.0.0.1".into();
+    order.port = order_port;
+    order.database_url = database("order");
+    order.payment_service_url = url_of(payment_port);
+    order.notification_service_url = url_of(notification_port);
+    order.payment_timeout = Duration::from_secs(5);
+    order.notification_timeout = Duration::from_secs(5);
+    order.outbox = quick_outbox();
+
+    let mut payment = payment_svc::config::Config::from_env().expect("payment config");
+    payment.host = "127.0.0.1".into();
+    payment.port = payment_port;
+    payment.database_url = database("payment");
+    payment.order_service_url = url_of(order_port);
+    payment.order_webhook_timeout = Duration::from_secs(5);
+    payment.gateway = payment_svc::gateway::GatewaySettings {
+        latency: Duration::ZERO,
+        decline_rate: 0.0,
+        capture: payment_svc::gateway::CaptureMode::Immediate,
+    };
+    payment.outbox = quick_outbox();
+
+    let mut notification = notification_svc::config::Config::from_env().expect("notification config");
+    notification.host = "127.0.0.1".into();
+    notification.port = notification_port;
+    notification.database_url = database("notification");
+    notification.rate_per_sec = 1000;
+    notification.max_attempts = 5;
+    notification.retry_backoff = quick_backoff();
+    notification.mail_dir = dir.path().join("mail");
+    notification.sms_dir = dir.path().join("sms");
+    notification.smtp_url = None;
+    notification.failure_rate = 0.0;
+
+    let mut configs = Configs { order, payment, notification };
+    customise(&mut configs);
+
+    let payment = start_service!(payment_svc, configs.payment.clone(), payment_listener);
+    let notification = start_service!(notification_svc, configs.notification.clone(), notification_listener);
+    let order = start_service!(order_svc, configs.order.clone(), order_listener);
+
+    TestPlatform {
+        // No idle connections are kept: a service that is stopped and started again must not
+        // be reached through a socket of its previous life.
+        client: reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .timeout(Duration::from_secs(20))
+            .build()
+            .expect("test client"),
+        order_address: url_of(order_port),
+        payment_address: url_of(payment_port),
+        notification_address: url_of(notification_port),
+        configs,
+        order,
+        payment: Some(payment),
+        notification: Some(notification),
+        _dir: dir,
+    }
+}
+
+fn quick_backoff() -> Backoff {
+    Backoff { base: Duration::from_millis(25), max: Duration::from_millis(250) }
+}
+
+fn quick_outbox() -> OutboxSettings {
+    OutboxSettings {
+        batch_size: 64,
+        lease: Duration::from_secs(30),
+        backoff: quick_backoff(),
+        idle_poll: Duration::from_millis(20),
+    }
+}
+
+/// Binds 127.0.0.1:`port`. Rebinding the port of a service that just stopped may race with
+/// the old socket's close, so it is retried briefly (tokio sets SO_REUSEADDR).
+async fn bind(port: u16) -> TcpListener {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match TcpListener::bind(("127.0.0.1", port)).await {
+            Ok(listener) => return listener,
+            Err(err) if Instant::now() >= deadline => panic!("cannot bind 127.0.0.1:{port}: {err}"),
+            Err(_) => tokio::time::sleep(POLL_EVERY).await,
+        }
+    }
+}
+
+/// Polls `probe` until it yields a value, failing the test after `timeout`.
+pub async fn wait_for<T, F, Fut>(what: &str, timeout: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        if Instant::now() >= deadline {
+            panic!("timed out after {timeout:?} waiting for {what}");
+        }
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+}
+
+/// Polls `check` until it holds, failing the test after `timeout`.
+pub async fn wait_until<F, Fut>(what: &str, timeout: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    wait_for(what, timeout, || {
+        let holds = check();
+        async move { holds.await.then_some(()) }
+    })
+    .await
+}
+
+/// The example order of 002 §2.1: 2 × ¥89,800.
+pub fn example_order() -> Value {
+    json!({
+        "customer_email": "tanaka@example.co.jp",
+        "customer_name": "田中太郎",
+        "items": [{"product_name": "ノートPC", "quantity": 2, "unit_price": 89800.0}],
+        "currency": "JPY"
+    })
+}
+
+/// An order for `email` with `(product, quantity, unit_price)` lines.
+pub fn order_body(email: &str, items: &[(&str, i64, i64)]) -> Value {
+    let items: Vec<Value> = items
+        .iter()
+        .map(|(product, quantity, price)| json!({"product_name": product, "quantity": quantity, "unit_price": price}))
+        .collect();
+    json!({"customer_email": email, "customer_name": "田中太郎", "items": items, "currency": "JPY"})
+}
+
+/// An order of one line totalling `yen`.
+pub fn order_of_total(yen: i64) -> Value {
+    order_body("tanaka@example.co.jp", &[("ギフトカード", 1, yen)])
+}
+
+/// What the order-svc outbox holds for one idempotency key.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub kind: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub request_id: Option<String>,
+    pub delivered: bool,
+    pub dead: bool,
+}
+
+/// Rows written by the Order Service, for "nothing half-written" checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowCounts {
+    pub orders: i64,
+    pub items: i64,
+    pub history: i64,
+    pub outbox: i64,
+}
+
+impl TestPlatform {
+    pub fn order_url(&self, path: &str) -> String {
+        format!("{}{path}", self.order_address)
+    }
+
+    // ----- Order Service -----
+
+    pub async fn create_order(&self, body: &Value) -> reqwest::Response {
+        self.client.post(self.order_url("/api/v1/orders/")).json(body).send().await.expect("POST order")
+    }
+
+    /// Creates an order and returns it, failing unless the answer is 201.
+    pub async fn create_order_ok(&self, body: &Value) -> Order {
+        let response = self.create_order(body).await;
+        assert_eq!(response.status(), 201, "creating {body}: {}", response.text().await.unwrap_or_default());
+        response.json().await.expect("an Order body")
+    }
+
+    /// The example order, which the default platform answers `paid`.
+    pub async fn paid_order(&self) -> Order {
+        let order = self.create_order_ok(&example_order()).await;
+        assert_eq!(order.status, OrderStatus::Paid, "the example order should be paid at once");
+        order
+    }
+
+    pub async fn get_order(&self, id: i64) -> reqwest::Response {
+        self.client.get(self.order_url(&format!("/api/v1/orders/{id}"))).send().await.expect("GET order")
+    }
+
+    pub async fn order(&self, id: i64) -> Order {
+        let response = self.get_order(id).await;
+        assert_eq!(response.status(), 200, "GET order {id}");
+        response.json().await.expect("an Order body")
+    }
+
+    /// `GET /api/v1/orders/?{query}`.
+    pub async fn list_orders(&self, query: &str) -> reqwest::Response {
+        self.client.get(self.order_url(&format!("/api/v1/orders/?{query}"))).send().await.expect("GET orders")
+    }
+
+    pub async fn put_status(&self, id: i64, body: &Value) -> reqwest::Response {
+        self.client
+            .put(self.order_url(&format!("/api/v1/orders/{id}/status")))
+            .json(body)
+            .send()
+            .await
+            .expect("PUT status")
+    }
+
+    pub async fn set_status(&self, id: i64, status: &str) -> reqwest::Response {
+        self.put_status(id, &json!({"status": status})).await
+    }
+
+    pub async fn cancel(&self, id: i64) -> reqwest::Response {
+        self.client.delete(self.order_url(&format!("/api/v1/orders/{id}"))).send().await.expect("DELETE order")
+    }
+
+    pub async fn history(&self, id: i64) -> reqwest::Response {
+        self.client.get(self.order_url(&format!("/api/v1/orders/{id}/history"))).send().await.expect("GET history")
+    }
+
+    pub async fn history_of(&self, id: i64) -> Vec<StatusChange> {
+        let response = self.history(id).await;
+        assert_eq!(response.status(), 200, "GET history of order {id}");
+        response.json().await.expect("a [StatusChange] body")
+    }
+
+    pub async fn order_webhook(&self, id: i64, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.order_url(&format!("/api/v1/orders/{id}/webhook")))
+            .json(body)
+            .send()
+            .await
+            .expect("POST order webhook")
+    }
+
+    pub async fn wait_for_order_status(&self, id: i64, status: OrderStatus) -> Order {
+        wait_for(&format!("order {id} to become {status}"), PATIENCE, || async move {
+            let order = self.order(id).await;
+            (order.status == status).then_some(order)
+        })
+        .await
+    }
+
+    // ----- Payment Service -----
+
+    /// `GET /api/v1/payments/order/{order_id}` on the Payment Service.
+    pub async fn payment_for(&self, order_id: i64) -> reqwest::Response {
+        self.client
+            .get(format!("{}/api/v1/payments/order/{order_id}", self.payment_address))
+            .send()
+            .await
+            .expect("GET payment by order")
+    }
+
+    pub async fn payment_of(&self, order_id: i64) -> Payment {
+        let response = self.payment_for(order_id).await;
+        assert_eq!(response.status(), 200, "GET payment of order {order_id}");
+        response.json().await.expect("a Payment body")
+    }
+
+    /// The payment gateway reporting an outcome to the Payment Service.
+    pub async fn gateway_event(&self, body: &Value) -> reqwest::Response {
+        self.client
+            .post(format!("{}/api/v1/payments/webhook", self.payment_address))
+            .json(body)
+            .send()
+            .await
+            .expect("POST gateway event")
+    }
+
+    /// Payment rows the Payment Service holds for an order (its API can only show one).
+    pub async fn payment_rows(&self, order_id: i64) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM payments WHERE order_id = ?1")
+            .bind(order_id)
+            .fetch_one(self.payment_pool())
+            .await
+            .expect("payments are readable")
+    }
+
+    // ----- Notification Service -----
+
+    pub async fn notifications_for(&self, order_id: i64) -> Vec<Notification> {
+        let response = self
+            .client
+            .get(format!("{}/api/v1/notifications/order/{order_id}", self.notification_address))
+            .send()
+            .await
+            .expect("GET notifications by order");
+        assert_eq!(response.status(), 200, "GET notifications of order {order_id}");
+        response.json().await.expect("a [Notification] body")
+    }
+
+    pub async fn wait_for_notification(
+        &self,
+        order_id: i64,
+        template: TemplateName,
+        status: NotificationStatus,
+    ) -> Notification {
+        let what = format!("a {} notification of order {order_id} in status {}", template.as_str(), status.as_str());
+        wait_for(&what, PATIENCE, || async move {
+            self.notifications_for(order_id).await.into_iter().find(|n| n.template == template && n.status == status)
+        })
+        .await
+    }
+
+    /// How many notifications of `template` the order has.
+    pub async fn notification_count(&self, order_id: i64, template: TemplateName) -> usize {
+        self.notifications_for(order_id).await.iter().filter(|n| n.template == template).count()
+    }
+
+    // ----- Databases -----
+
+    pub fn order_pool(&self) -> &SqlitePool {
+        &self.order.pool
+    }
+
+    pub fn payment_pool(&self) -> &SqlitePool {
+        &self.payment.as_ref().expect("the payment service is running").pool
+    }
+
+    pub async fn row_counts(&self) -> RowCounts {
+        let count = |table: &'static str| async move {
+            sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM {table}"))
+                .fetch_one(self.order_pool())
+                .await
+                .unwrap_or_else(|err| panic!("counting {table}: {err}"))
+        };
+        RowCounts {
+            orders: count("orders").await,
+            items: count("order_items").await,
+            history: count("order_status_history").await,
+            outbox: count("outbox").await,
+        }
+    }
+
+    /// The order-svc outbox row with this idempotency key, if there is one.
+    pub async fn outbox_row(&self, key: &str) -> Option<OutboxRow> {
+        type Columns = (String, i64, Option<String>, Option<String>, i64, i64);
+        let row: Option<Columns> = sqlx::query_as(
+            "SELECT kind, attempts, last_error, request_id, delivered_at IS NOT NULL, dead_at IS NOT NULL
+             FROM outbox WHERE idempotency_key = ?1",
+        )
+        .bind(key)
+        .fetch_optional(self.order_pool())
+        .await
+        .expect("the outbox is readable");
+        row.map(|(kind, attempts, last_error, request_id, delivered, dead)| OutboxRow {
+            kind,
+            attempts,
+            last_error,
+            request_id,
+            delivered: delivered != 0,
+            dead: dead != 0,
+        })
+    }
+
+    pub async fn wait_for_delivered(&self, key: &str) -> OutboxRow {
+        wait_for(&format!("outbox row {key} to be delivered"), PATIENCE, || async move {
+            let row = self.outbox_row(key).await?;
+            assert!(!row.dead, "outbox row {key} was refused: {:?}", row.last_error);
+            row.delivered.then_some(row)
+        })
+        .await
+    }
+
+    /// Waits until neither the Order Service's outbox nor the Payment Service's (if running)
+    /// has anything left to deliver, so "exactly once" can be checked after the fact.
+    pub async fn wait_until_outboxes_drained(&self) {
+        wait_until("the outboxes to drain", PATIENCE, || async move {
+            let mut pools = vec![self.order_pool()];
+            if let Some(payment) = &self.payment {
+                pools.push(&payment.pool);
+            }
+            for pool in pools {
+                let counts = platform::outbox::counts(pool).await.expect("outbox counts");
+                if counts.waiting > 0 {
+                    return false;
+                }
+            }
+            true
+        })
+        .await
+    }
+
+    // ----- Taking peers away and bringing them back -----
+
+    pub async fn stop_notification_service(&mut self) {
+        let running = self.notification.take().expect("the notification service is running");
+        running.shut_down("notification-svc").await;
+    }
+
+    /// Starts the Notification Service again on the same port, database and folders.
+    pub async fn restart_notification_service(&mut self) {
+        assert!(self.notification.is_none(), "the notification service is already running");
+        let config = self.configs.notification.clone();
+        let listener = bind(config.port).await;
+        self.notification = Some(start_service!(notification_svc, config, listener));
+    }
+
+    pub async fn stop_payment_service(&mut self) {
+        let running = self.payment.take().expect("the payment service is running");
+        running.shut_down("payment-svc").await;
+    }
+
+    /// Starts the Payment Service again on the same port and database.
+    pub async fn restart_payment_service(&mut self) {
+        assert!(self.payment.is_none(), "the payment service is already running");
+        let config = self.configs.payment.clone();
+        let listener = bind(config.port).await;
+        self.payment = Some(start_service!(payment_svc, config, listener));
+    }
+}
+
+/// Reads a 4xx answer: checks the status and that the body is `{"detail": "<text>"}`, and
+/// returns the detail.
+pub async fn detail_of(response: reqwest::Response, expected: u16, what: &str) -> String {
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let text = response.text().await.unwrap_or_default();
+    assert_eq!(status, expected, "{what}: expected {expected}, got {status} with {text}");
+    assert!(content_type.starts_with("application/json"), "{what}: content type {content_type:?}, body {text}");
+    let body: Value =
+        serde_json::from_str(&text).unwrap_or_else(|err| panic!("{what}: body {text:?} is not JSON: {err}"));
+    let detail = body["detail"].as_str().unwrap_or_else(|| panic!("{what}: no string detail in {text}"));
+    assert!(!detail.is_empty(), "{what}: empty detail");
+    detail.to_owned()
+}

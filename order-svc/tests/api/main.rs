@@ -1,0 +1,13 @@
+//! Integration tests of the Order Service, which are also the platform's cross-service tests:
+//! every test starts the Order, Payment and Notification services in-process (see `helpers`)
+//! and drives them over real HTTP.
+
+mod bad_input;
+mod cancellation;
+mod helpers;
+mod listing;
+mod orders;
+mod payment_failures;
+mod resilience;
+mod status;
+mod webhook;
