@@ -49,7 +49,7 @@ awk -v n="$created" -v p="$paid" -v a="$accepted" -v s="$start" -v e="$end" 'BEG
 
 echo "== 2. GET /api/v1/orders/{id} at 2,000 requests/s, ${READ_SECS}s"
 max_id=$created
-oha --no-tui -z "${READ_SECS}s" -q 2000 -c 32 --latency-correction --rand-regex-url "http://127\.0\.0\.1:8000/api/v1/orders/[1-9][0-9]{0,$(( ${#max_id} - 2 ))}" \
+oha --no-tui -z "${READ_SECS}s" -q 2000 -c 32 --latency-correction --rand-regex-url "http://127[.]0[.]0[.]1:8000/api/v1/orders/[1-9][0-9]{0,$(( ${#max_id} - 2 ))}" \
   | grep -E 'Success rate|Requests/sec|50.00%|90.00%|99.00%|99.90%|Slowest|\[200\]|\[[0-9]{3}\]'
 
 echo "== 3. resident memory afterwards"

@@ -28,6 +28,7 @@ const LEASE: Duration = Duration::from_secs(60);
 const IDLE_POLL: Duration = Duration::from_millis(250);
 
 pub struct Sender {
+    /// The writer: every query here claims or updates a row.
     pool: SqlitePool,
     transport: Transport,
     limiter: DefaultDirectRateLimiter,

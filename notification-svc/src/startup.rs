@@ -4,6 +4,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use axum::Router;
+use platform::db::Database;
 use sqlx::SqlitePool;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
@@ -36,21 +37,23 @@ impl Application {
             .ok_or_else(|| anyhow::anyhow!("NOTIFICATION_RATE_PER_SEC must be at least 1"))?;
         let transport = Transport::from_config(&config)?;
 
-        let pool = platform::db::connect(&config.database_url, config.db_max_connections).await?;
-        sqlx::migrate!().run(&pool).await?;
+        let db = Database::connect(&config.database_url, config.db_max_connections).await?;
+        sqlx::migrate!().run(&db.write).await?;
 
         let sender_wake = Arc::new(Notify::new());
-        let sender = Sender::new(pool.clone(), transport, rate_per_sec, config.max_attempts, config.retry_backoff);
-        let state = AppState { pool: pool.clone(), sender_wake: sender_wake.clone() };
-        let router = platform::http::finish(routes::router(state), ApiDoc::openapi(), pool.clone(), &config.http);
+        // The sender claims and updates rows: it writes, so it gets the writer.
+        let sender = Sender::new(db.write.clone(), transport, rate_per_sec, config.max_attempts, config.retry_backoff);
+        let state = AppState { db: db.clone(), sender_wake: sender_wake.clone() };
+        let router = platform::http::finish(routes::router(state), ApiDoc::openapi(), db.read.clone(), &config.http);
         let port = listener.local_addr()?.port();
-        Ok(Application { port, pool, listener, router, sender, sender_wake })
+        Ok(Application { port, pool: db.write, listener, router, sender, sender_wake })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// The writer: it sees every committed write, and tests may write through it.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }

@@ -67,7 +67,7 @@ impl OrderDelivery {
     #[tracing::instrument(skip_all, fields(key = %entry.idempotency_key))]
     async fn pay(&self, entry: &OutboxEntry) -> Result<(), DeliveryError> {
         let payment: NewPayment = entry.payload()?;
-        let order = lifecycle::load_order(&self.state.pool, payment.order_id)
+        let order = lifecycle::load_order(&self.state.db.read, payment.order_id)
             .await
             .map_err(|err| DeliveryError::Retry(err.to_string()))?
             .ok_or_else(|| DeliveryError::Permanent(format!("order {} does not exist", payment.order_id)))?;

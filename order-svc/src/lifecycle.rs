@@ -60,7 +60,7 @@ pub async fn load_order(pool: &SqlitePool, order_id: i64) -> ApiResult<Option<Or
 #[tracing::instrument(skip_all, fields(order_id))]
 pub async fn create_order(state: &AppState, order: ValidOrder) -> ApiResult<Order> {
     let now = Utc::now();
-    let mut tx = state.writer.begin().await?;
+    let mut tx = state.db.write.begin().await?;
     let order_id = db::orders::insert_order(&mut tx, &order, OrderStatus::PaymentProcessing, now).await?;
     tracing::Span::current().record("order_id", order_id);
     let mut items = Vec::with_capacity(order.items.len());
@@ -99,7 +99,7 @@ pub async fn create_order(state: &AppState, order: ValidOrder) -> ApiResult<Orde
             // The outcome is unknown; the payment row retries it with the same key soon.
             tracing::warn!(order_id, %reason, "payment service unavailable; payment will be retried");
             let due_at = platform::db::now_millis() + millis(state.settings.payment_retry_delay);
-            let mut conn = state.writer.acquire().await?;
+            let mut conn = state.db.write.acquire().await?;
             db::outbox::reschedule(&mut conn, &key, due_at).await?;
             state.outbox.wake();
             Ok(order)
@@ -138,7 +138,7 @@ pub async fn settle_payment(
                     tracing::warn!(order_id = order.id, "payment answered as already refunded; order left as it is");
                 }
                 if let Some(key) = resolve_key {
-                    let mut conn = state.writer.acquire().await?;
+                    let mut conn = state.db.write.acquire().await?;
                     db::outbox::delete_undelivered(&mut conn, key).await?;
                 }
                 return Ok(Settlement::Settled(order));
@@ -155,10 +155,10 @@ pub async fn settle_payment(
     // Something else moved the order first (the payment webhook, usually): the outcome is
     // recorded either way, so report the order as it is now.
     if let Some(key) = resolve_key {
-        let mut conn = state.writer.acquire().await?;
+        let mut conn = state.db.write.acquire().await?;
         db::outbox::delete_undelivered(&mut conn, key).await?;
     }
-    let current = load_order(&state.pool, order.id).await?.ok_or_else(|| ApiError::not_found("Order", order.id))?;
+    let current = load_order(&state.db.read, order.id).await?.ok_or_else(|| ApiError::not_found("Order", order.id))?;
     Ok(Settlement::Settled(current))
 }
 
@@ -181,7 +181,7 @@ where
     F: FnMut(OrderStatus) -> ApiResult<Decision>,
 {
     for _ in 0..MAX_RACES {
-        let order = load_order(&state.pool, order_id).await?.ok_or_else(|| ApiError::not_found("Order", order_id))?;
+        let order = load_order(&state.db.read, order_id).await?.ok_or_else(|| ApiError::not_found("Order", order_id))?;
         let (to, reason) = match decide(order.status)? {
             Decision::Keep => return Ok(order),
             Decision::Move { to, reason } => (to, reason),
@@ -205,7 +205,7 @@ async fn apply(
     resolve_key: Option<&str>,
 ) -> ApiResult<Option<Order>> {
     let now = Utc::now();
-    let mut tx = state.writer.begin().await?;
+    let mut tx = state.db.write.begin().await?;
     if !db::orders::update_status(&mut tx, order.id, order.status, to, now).await? {
         return Ok(None);
     }

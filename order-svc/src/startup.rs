@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
+use platform::db::Database;
 use platform::outbox::{Outbox, OutboxWorker};
 use sqlx::SqlitePool;
 use tokio::net::TcpListener;
@@ -39,16 +40,14 @@ impl Application {
     }
 
     pub async fn build_with_listener(config: Config, listener: TcpListener) -> anyhow::Result<Application> {
-        let writer = platform::db::connect(&config.database_url, 1)
+        let db = Database::connect(&config.database_url, config.db_max_connections)
             .await
             .with_context(|| format!("cannot open the database {}", config.database_url))?;
-        sqlx::migrate!().run(&writer).await.context("cannot migrate the database")?;
-        let pool = platform::db::connect(&config.database_url, config.db_max_connections.max(1)).await?;
+        sqlx::migrate!().run(&db.write).await.context("cannot migrate the database")?;
 
         let outbox = Outbox::new();
         let state = AppState {
-            pool: pool.clone(),
-            writer: writer.clone(),
+            db: db.clone(),
             payments: PaymentClient::new(&config.payment_service_url, config.payment_timeout),
             outbox: outbox.clone(),
             settings: Settings {
@@ -57,16 +56,17 @@ impl Application {
             },
         };
         let notifications = NotificationClient::new(&config.notification_service_url, config.notification_timeout);
-        let worker = OutboxWorker::new(writer, OrderDelivery::new(state.clone(), notifications), config.outbox);
-        let router = platform::http::finish(routes::router(state), ApiDoc::openapi(), pool.clone(), &config.http);
+        let worker = OutboxWorker::new(db.write.clone(), OrderDelivery::new(state.clone(), notifications), config.outbox);
+        let router = platform::http::finish(routes::router(state), ApiDoc::openapi(), db.read.clone(), &config.http);
         let port = listener.local_addr()?.port();
-        Ok(Application { port, pool, listener, router, worker, outbox })
+        Ok(Application { port, pool: db.write, listener, router, worker, outbox })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// The writer: it sees every committed write, and tests may write through it.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }

@@ -14,6 +14,7 @@ pub struct Config {
     pub host: String,
     pub port: u16,
     pub database_url: String,
+    /// Read connections; every write goes through one more, the single writer.
     pub db_max_connections: u32,
     /// Base URL of the Order Service, which receives the payment webhooks.
     pub order_service_url: String,

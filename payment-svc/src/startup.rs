@@ -2,6 +2,7 @@
 //! bound to a listener, so `main` and the tests start it the same way.
 
 use axum::Router;
+use platform::db::Database;
 use platform::outbox::{Outbox, OutboxWorker};
 use sqlx::SqlitePool;
 use tokio::net::TcpListener;
@@ -30,36 +31,38 @@ impl Application {
         Self::build_with_listener(config, listener).await
     }
 
-    /// Connects the database, runs the migrations, and builds the router and the worker.
+    /// Connects the database (readers plus the single writer), runs the migrations, and builds
+    /// the router and the worker.
     pub async fn build_with_listener(
         config: Config,
         listener: TcpListener,
     ) -> anyhow::Result<Application> {
         let port = listener.local_addr()?.port();
-        let pool = platform::db::connect(&config.database_url, config.db_max_connections).await?;
-        sqlx::migrate!().run(&pool).await?;
+        let db = Database::connect(&config.database_url, config.db_max_connections).await?;
+        sqlx::migrate!().run(&db.write).await?;
 
         let outbox = Outbox::new();
         let state = AppState {
-            pool: pool.clone(),
+            db: db.clone(),
             gateway: Gateway::new(config.gateway.clone()),
             outbox: outbox.clone(),
         };
         let router = platform::http::finish(
             routes::router(state),
             ApiDoc::openapi(),
-            pool.clone(),
+            db.read.clone(),
             &config.http,
         );
         let delivery = PeerDelivery {
             orders: OrderClient::new(&config.order_service_url, config.order_webhook_timeout),
         };
-        let worker = OutboxWorker::new(pool.clone(), delivery, config.outbox);
+        // It claims rows with an UPDATE: a writer.
+        let worker = OutboxWorker::new(db.write.clone(), delivery, config.outbox);
         Ok(Application {
             port,
             listener,
             router,
-            pool,
+            pool: db.write,
             outbox,
             worker,
         })
@@ -69,6 +72,7 @@ impl Application {
         self.port
     }
 
+    /// The writer pool: it sees every committed write, and tests may write through it.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }

@@ -7,13 +7,16 @@ pub mod templates;
 use std::sync::Arc;
 
 use axum::Router;
-use sqlx::SqlitePool;
+use platform::db::Database;
 use tokio::sync::Notify;
 use utoipa::OpenApi;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub pool: SqlitePool,
+    /// Reads through `db.read`; every write through the single `db.write` connection, so
+    /// writers queue in order instead of contending for SQLite's lock and sleeping in its
+    /// busy handler.
+    pub db: Database,
     /// Wakes the sender when a notification has been stored.
     pub sender_wake: Arc<Notify>,
 }

@@ -82,16 +82,17 @@ async fn accept(
     accepted: AcceptedNotification,
     key: Option<IdempotencyKey>,
 ) -> ApiResult<(StatusCode, Json<Notification>)> {
-    let row = match db::insert(&state.pool, &accepted, key.as_ref(), chrono::Utc::now()).await? {
+    let row = match db::insert(&state.db.write, &accepted, key.as_ref(), chrono::Utc::now()).await? {
         Some(row) => {
             state.sender_wake.notify_one();
             row
         }
         None => {
             // The insert only does nothing when the key is taken, and rows are never
-            // deleted, so the row is there.
+            // deleted, so the row is there. Read through the writer, which sees every
+            // committed write.
             let key = key.ok_or_else(|| anyhow::anyhow!("insert without an idempotency key stored nothing"))?;
-            db::find_by_idempotency_key(&state.pool, &key)
+            db::find_by_idempotency_key(&state.db.write, &key)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("idempotency key {:?} conflicts but has no row", key.as_str()))?
         }
@@ -111,7 +112,7 @@ async fn accept(
     )
 )]
 pub async fn get_one(State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<Notification>> {
-    let row = db::find(&state.pool, id).await?.ok_or_else(|| ApiError::not_found("notification", id))?;
+    let row = db::find(&state.db.read, id).await?.ok_or_else(|| ApiError::not_found("notification", id))?;
     Ok(Json(row.try_into()?))
 }
 
@@ -130,7 +131,7 @@ pub async fn list_by_order(
     State(state): State<AppState>,
     Path(order_id): Path<i64>,
 ) -> ApiResult<Json<Vec<Notification>>> {
-    let rows = db::list_by_order(&state.pool, order_id).await?;
+    let rows = db::list_by_order(&state.db.read, order_id).await?;
     Ok(Json(to_notifications(rows)?))
 }
 
@@ -176,8 +177,8 @@ pub async fn list(State(state): State<AppState>, Query(params): Query<ListParams
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::Unprocessable(format!("limit must be between 1 and {MAX_LIMIT} (got {limit})")));
     }
-    let total = db::count(&state.pool, filter).await?;
-    let rows = db::list(&state.pool, filter, skip, limit).await?;
+    let total = db::count(&state.db.read, filter).await?;
+    let rows = db::list(&state.db.read, filter, skip, limit).await?;
     Ok(([(TOTAL_COUNT_HEADER, total.to_string())], Json(to_notifications(rows)?)))
 }
 

@@ -24,7 +24,7 @@ pub fn router() -> Router<AppState> {
     responses((status = 200, description = "The templates", body = [Template]))
 )]
 pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<Template>>> {
-    let rows = db::templates::list(&state.pool).await?;
+    let rows = db::templates::list(&state.db.read).await?;
     let templates = rows.into_iter().map(Template::try_from).collect::<anyhow::Result<Vec<_>>>()?;
     Ok(Json(templates))
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::Router;
 use platform::outbox::Outbox;
-use sqlx::SqlitePool;
+use platform::db::Database;
 use utoipa::OpenApi;
 
 use crate::clients::PaymentClient;
@@ -25,12 +25,8 @@ pub struct Settings {
 
 #[derive(Clone)]
 pub struct AppState {
-    /// For reads (and the probes).
-    pub pool: SqlitePool,
-    /// The one connection every write goes through. SQLite admits one writer at a time
-    /// anyway; queueing writers here, in order, avoids the busy-wait sleeps SQLite imposes on
-    /// connections that contend for its lock.
-    pub writer: SqlitePool,
+    /// Reads through `db.read`, every write through the single `db.write` connection.
+    pub db: Database,
     pub payments: PaymentClient,
     pub outbox: Outbox,
     pub settings: Settings,

@@ -102,11 +102,11 @@ pub async fn list_orders(
     let customer_email = query.customer_email.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty());
     let filter = OrderFilter { status, customer_email };
 
-    let total = db::orders::count_orders(&state.pool, &filter).await?;
-    let rows = db::orders::list_orders(&state.pool, &filter, skip, limit).await?;
+    let total = db::orders::count_orders(&state.db.read, &filter).await?;
+    let rows = db::orders::list_orders(&state.db.read, &filter, skip, limit).await?;
     let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
     let mut items: HashMap<i64, Vec<OrderItem>> = HashMap::with_capacity(ids.len());
-    for item in db::orders::fetch_items_of(&state.pool, &ids).await? {
+    for item in db::orders::fetch_items_of(&state.db.read, &ids).await? {
         items.entry(item.order_id).or_default().push(item.into());
     }
     let orders = rows
@@ -131,7 +131,7 @@ pub async fn list_orders(
     )
 )]
 pub async fn get_order(State(state): State<AppState>, Path(order_id): Path<i64>) -> ApiResult<Json<Order>> {
-    let order = lifecycle::load_order(&state.pool, order_id).await?;
+    let order = lifecycle::load_order(&state.db.read, order_id).await?;
     order.map(Json).ok_or_else(|| ApiError::not_found("Order", order_id))
 }
 
@@ -150,7 +150,7 @@ pub async fn get_history(
     State(state): State<AppState>,
     Path(order_id): Path<i64>,
 ) -> ApiResult<Json<Vec<StatusChange>>> {
-    let rows = db::history::fetch(&state.pool, order_id).await?;
+    let rows = db::history::fetch(&state.db.read, order_id).await?;
     // Every order is created with its history, so no rows means no order.
     if rows.is_empty() {
         return Err(ApiError::not_found("Order", order_id));

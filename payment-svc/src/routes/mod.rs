@@ -11,9 +11,9 @@ use platform::api::payments::{
     GatewayEvent, NewPayment, NewRefund, Payment, PaymentStatus, Refund,
 };
 use platform::api::{ErrorBody, IDEMPOTENCY_KEY_HEADER};
+use platform::db::Database;
 use platform::outbox::Outbox;
 use platform::{ApiError, ApiResult, Currency, Yen};
-use sqlx::SqlitePool;
 
 use crate::domain::IdempotencyKey;
 use crate::gateway::Gateway;
@@ -21,7 +21,10 @@ use crate::gateway::Gateway;
 /// What every handler may use.
 #[derive(Clone)]
 pub struct AppState {
-    pub pool: SqlitePool,
+    /// Reads through `db.read`; every write, and a read that must see the request's own
+    /// write, through `db.write`, the single writer connection (one writer avoids the sleeps
+    /// of SQLite's busy handler when connections contend for its write lock).
+    pub db: Database,
     pub gateway: Gateway,
     /// Wakes the outbox worker once a transaction that enqueued a webhook has committed.
     pub outbox: Outbox,

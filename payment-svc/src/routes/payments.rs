@@ -54,7 +54,7 @@ pub async fn create_payment(
     let amount = PaymentAmount::parse(body.amount).map_err(ApiError::BadRequest)?;
 
     if let Some(key) = &key {
-        if let Some(existing) = db::find_by_idempotency_key(&state.pool, key.as_str()).await? {
+        if let Some(existing) = db::find_by_idempotency_key(&state.db.read, key.as_str()).await? {
             return replay(existing, order_id, amount);
         }
     }
@@ -67,13 +67,14 @@ pub async fn create_payment(
         transaction_id: &transaction_id,
         idempotency_key: key.as_ref().map(|k| k.as_str()),
     };
-    let id = match db::insert_pending(&state.pool, &new).await? {
+    let id = match db::insert_pending(&state.db.write, &new).await? {
         InsertOutcome::Inserted { id } => id,
         InsertOutcome::Duplicate => {
             // A concurrent request with the same key may have won the race: that is a replay.
+            // Asked of the writer, which has just seen that row.
             if let Some(key) = &key {
                 if let Some(existing) =
-                    db::find_by_idempotency_key(&state.pool, key.as_str()).await?
+                    db::find_by_idempotency_key(&state.db.write, key.as_str()).await?
                 {
                     return replay(existing, order_id, amount);
                 }
@@ -92,7 +93,8 @@ pub async fn create_payment(
         .await
         .map_err(|err| anyhow::anyhow!("charging payment {id} panicked: {err}"))??;
 
-    let row = db::find_by_id(&state.pool, id)
+    // Read back from the writer: it has this request's writes.
+    let row = db::find_by_id(&state.db.write, id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("payment {id} vanished right after it was written"))?;
     respond(row)
@@ -110,11 +112,11 @@ async fn charge_and_record(
         .await
     {
         ChargeOutcome::Captured => {
-            db::settle_by_id(&state.pool, id, PaymentStatus::Completed, None).await?;
+            db::settle_by_id(&state.db.write, id, PaymentStatus::Completed, None).await?;
         }
         ChargeOutcome::Declined { reason } => {
             tracing::info!(payment_id = id, %reason, "charge declined");
-            db::settle_by_id(&state.pool, id, PaymentStatus::Failed, Some(&reason)).await?;
+            db::settle_by_id(&state.db.write, id, PaymentStatus::Failed, Some(&reason)).await?;
         }
         // The gateway settles it later through the webhook.
         ChargeOutcome::Pending => {}
@@ -170,7 +172,7 @@ pub async fn get_payment(
     State(state): State<AppState>,
     Path(payment_id): Path<i64>,
 ) -> ApiResult<Json<Payment>> {
-    let row = db::find_by_id(&state.pool, payment_id)
+    let row = db::find_by_id(&state.db.read, payment_id)
         .await?
         .ok_or_else(|| ApiError::not_found("payment", payment_id))?;
     Ok(Json(row.into_api()?))
@@ -192,7 +194,7 @@ pub async fn get_payment_by_order(
     State(state): State<AppState>,
     Path(order_id): Path<i64>,
 ) -> ApiResult<Json<Payment>> {
-    let row = db::find_by_order(&state.pool, order_id)
+    let row = db::find_by_order(&state.db.read, order_id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no payment for order {order_id}")))?;
     Ok(Json(row.into_api()?))

@@ -45,7 +45,7 @@ pub async fn create_refund(
     let reason = Note::parse_optional(body.reason).map_err(ApiError::Unprocessable)?;
     let payment_id = body.payment_id;
 
-    let mut tx = state.pool.begin().await?;
+    let mut tx = state.db.write.begin().await?;
     if let Some(amount) = db::payments::mark_refunded(&mut tx, payment_id).await? {
         let inserted = db::refunds::insert(
             &mut tx,
@@ -65,7 +65,7 @@ pub async fn create_refund(
             }
             Err(err) => return Err(err.into()),
         }
-        let refund = db::payments::find_by_id(&state.pool, payment_id)
+        let refund = db::payments::find_by_id(&state.db.write, payment_id)
             .await?
             .and_then(|row| row.refund())
             .ok_or_else(|| {
@@ -77,8 +77,8 @@ pub async fn create_refund(
     }
     tx.rollback().await?;
 
-    // Nothing was refunded: say why.
-    let row = db::payments::find_by_id(&state.pool, payment_id)
+    // Nothing was refunded: say why, from the writer, which has seen what stopped it.
+    let row = db::payments::find_by_id(&state.db.write, payment_id)
         .await?
         .ok_or_else(|| ApiError::not_found("payment", payment_id))?;
     if let Some(refund) = row.refund() {

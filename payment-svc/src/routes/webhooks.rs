@@ -52,7 +52,7 @@ pub async fn gateway_webhook(
     };
     let status = verdict.status();
 
-    let mut tx = state.pool.begin().await?;
+    let mut tx = state.db.write.begin().await?;
     let settled = db::settle_pending_transaction(
         &mut tx,
         &event.transaction_id,
@@ -94,7 +94,7 @@ pub async fn gateway_webhook(
             }
         }
     };
-    let row = db::find_by_id(&state.pool, payment_id)
+    let row = db::find_by_id(&state.db.write, payment_id)
         .await?
         .ok_or_else(|| {
             anyhow::anyhow!("payment {payment_id} vanished right after it was settled")
