@@ -55,3 +55,19 @@ pub async fn request_id_middleware(mut request: Request, next: Next) -> Response
     response.headers_mut().insert(REQUEST_ID_HEADER, header);
     response
 }
+
+/// Runs `work` on a task of its own, with this request's id and span, and waits for it.
+///
+/// When a client hangs up, axum drops the handler's future wherever it is. For work that
+/// must not stop halfway — a charge at the gateway, an order between its payment and the
+/// recording of the outcome — that would leave the outcome to a recovery path minutes later;
+/// on its own task it finishes regardless, and only the answer is lost.
+pub async fn run_to_completion<F>(work: F) -> anyhow::Result<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    use tracing::Instrument;
+    let task = tokio::spawn(with_request_id(current_request_id(), work).instrument(tracing::Span::current()));
+    task.await.map_err(|err| anyhow::anyhow!("a detached task failed: {err}"))
+}

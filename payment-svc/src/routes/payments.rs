@@ -88,10 +88,7 @@ pub async fn create_payment(
 
     // Charged on its own task: if the client hangs up mid-charge, the outcome is still
     // recorded rather than leaving the payment pending forever.
-    let charging = tokio::spawn(charge_and_record(state.clone(), id, transaction_id, amount));
-    charging
-        .await
-        .map_err(|err| anyhow::anyhow!("charging payment {id} panicked: {err}"))??;
+    platform::telemetry::run_to_completion(charge_and_record(state.clone(), id, transaction_id, amount)).await??;
 
     // Read back from the writer: it has this request's writes.
     let row = db::find_by_id(&state.db.write, id)
