@@ -181,7 +181,8 @@ where
     F: FnMut(OrderStatus) -> ApiResult<Decision>,
 {
     for _ in 0..MAX_RACES {
-        let order = load_order(&state.db.read, order_id).await?.ok_or_else(|| ApiError::not_found("Order", order_id))?;
+        let order =
+            load_order(&state.db.read, order_id).await?.ok_or_else(|| ApiError::not_found("Order", order_id))?;
         let (to, reason) = match decide(order.status)? {
             Decision::Keep => return Ok(order),
             Decision::Move { to, reason } => (to, reason),

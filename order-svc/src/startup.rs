@@ -56,7 +56,8 @@ impl Application {
             },
         };
         let notifications = NotificationClient::new(&config.notification_service_url, config.notification_timeout);
-        let worker = OutboxWorker::new(db.write.clone(), OrderDelivery::new(state.clone(), notifications), config.outbox);
+        let worker =
+            OutboxWorker::new(db.write.clone(), OrderDelivery::new(state.clone(), notifications), config.outbox);
         let router = platform::http::finish(routes::router(state), ApiDoc::openapi(), db.read.clone(), &config.http);
         let port = listener.local_addr()?.port();
         Ok(Application { port, pool: db.write, listener, router, worker, outbox })

@@ -28,9 +28,7 @@ impl Config {
     pub fn from_env() -> anyhow::Result<Config> {
         let decline_rate: f64 = env_or("PAYMENT_GATEWAY_DECLINE_RATE", 0.0)?;
         if !(0.0..=1.0).contains(&decline_rate) {
-            anyhow::bail!(
-                "PAYMENT_GATEWAY_DECLINE_RATE={decline_rate} must be between 0.0 and 1.0"
-            );
+            anyhow::bail!("PAYMENT_GATEWAY_DECLINE_RATE={decline_rate} must be between 0.0 and 1.0");
         }
         let capture: CaptureMode = env_string("PAYMENT_GATEWAY_CAPTURE", "immediate")
             .parse()

@@ -27,9 +27,7 @@ impl FromStr for CaptureMode {
         match text.trim().to_ascii_lowercase().as_str() {
             "immediate" => Ok(CaptureMode::Immediate),
             "deferred" => Ok(CaptureMode::Deferred),
-            other => Err(format!(
-                "unknown capture mode '{other}': expected immediate or deferred"
-            )),
+            other => Err(format!("unknown capture mode '{other}': expected immediate or deferred")),
         }
     }
 }
@@ -45,11 +43,7 @@ pub struct GatewaySettings {
 
 impl Default for GatewaySettings {
     fn default() -> Self {
-        GatewaySettings {
-            latency: Duration::ZERO,
-            decline_rate: 0.0,
-            capture: CaptureMode::Immediate,
-        }
+        GatewaySettings { latency: Duration::ZERO, decline_rate: 0.0, capture: CaptureMode::Immediate }
     }
 }
 
@@ -91,9 +85,7 @@ impl Gateway {
         }
         // `random::<f64>()` is in [0, 1): a rate of 0.0 never declines and 1.0 always does.
         if rand::random::<f64>() < self.settings.decline_rate {
-            return ChargeOutcome::Declined {
-                reason: DECLINE_REASON.to_owned(),
-            };
+            return ChargeOutcome::Declined { reason: DECLINE_REASON.to_owned() };
         }
         match self.settings.capture {
             CaptureMode::Immediate => ChargeOutcome::Captured,
@@ -107,35 +99,23 @@ mod tests {
     use super::*;
 
     fn gateway(decline_rate: f64, capture: CaptureMode) -> Gateway {
-        Gateway::new(GatewaySettings {
-            latency: Duration::ZERO,
-            decline_rate,
-            capture,
-        })
+        Gateway::new(GatewaySettings { latency: Duration::ZERO, decline_rate, capture })
     }
 
     #[tokio::test]
     async fn never_declines_at_rate_zero_and_always_at_rate_one() {
         for _ in 0..50 {
-            assert_eq!(
-                gateway(0.0, CaptureMode::Immediate).charge("t", 100).await,
-                ChargeOutcome::Captured
-            );
+            assert_eq!(gateway(0.0, CaptureMode::Immediate).charge("t", 100).await, ChargeOutcome::Captured);
             assert_eq!(
                 gateway(1.0, CaptureMode::Immediate).charge("t", 100).await,
-                ChargeOutcome::Declined {
-                    reason: DECLINE_REASON.into()
-                }
+                ChargeOutcome::Declined { reason: DECLINE_REASON.into() }
             );
         }
     }
 
     #[tokio::test]
     async fn deferred_capture_leaves_the_charge_pending() {
-        assert_eq!(
-            gateway(0.0, CaptureMode::Deferred).charge("t", 100).await,
-            ChargeOutcome::Pending
-        );
+        assert_eq!(gateway(0.0, CaptureMode::Deferred).charge("t", 100).await, ChargeOutcome::Pending);
     }
 
     #[test]
@@ -149,10 +129,7 @@ mod tests {
     #[test]
     fn capture_mode_parses_case_insensitively() {
         assert_eq!("Deferred".parse::<CaptureMode>(), Ok(CaptureMode::Deferred));
-        assert_eq!(
-            "immediate".parse::<CaptureMode>(),
-            Ok(CaptureMode::Immediate)
-        );
+        assert_eq!("immediate".parse::<CaptureMode>(), Ok(CaptureMode::Immediate));
         assert!("later".parse::<CaptureMode>().is_err());
     }
 }

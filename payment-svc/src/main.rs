@@ -9,6 +9,5 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::from_env()?;
     let app = Application::build(config).await?;
     println!("payment-svc listening on http://127.0.0.1:{}", app.port());
-    app.run_until_stopped(platform::http::shutdown_on_signal())
-        .await
+    app.run_until_stopped(platform::http::shutdown_on_signal()).await
 }

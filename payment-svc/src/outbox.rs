@@ -31,14 +31,7 @@ pub async fn enqueue_order_webhook(
     reason: Option<String>,
 ) -> sqlx::Result<()> {
     let key = format!("payment-{payment_id}-{}", status.as_str());
-    let payload = OrderWebhookPayload {
-        order_id,
-        webhook: PaymentWebhook {
-            payment_id,
-            status,
-            reason,
-        },
-    };
+    let payload = OrderWebhookPayload { order_id, webhook: PaymentWebhook { payment_id, status, reason } };
     Outbox::enqueue(conn, ORDER_WEBHOOK, &payload, &key).await
 }
 
@@ -58,9 +51,7 @@ impl Deliver for PeerDelivery {
                     .await
                     .map_err(DeliveryError::from)
             }
-            other => Err(DeliveryError::Permanent(format!(
-                "unknown outbox kind '{other}'"
-            ))),
+            other => Err(DeliveryError::Permanent(format!("unknown outbox kind '{other}'"))),
         }
     }
 }

@@ -33,39 +33,19 @@ impl Application {
 
     /// Connects the database (readers plus the single writer), runs the migrations, and builds
     /// the router and the worker.
-    pub async fn build_with_listener(
-        config: Config,
-        listener: TcpListener,
-    ) -> anyhow::Result<Application> {
+    pub async fn build_with_listener(config: Config, listener: TcpListener) -> anyhow::Result<Application> {
         let port = listener.local_addr()?.port();
         let db = Database::connect(&config.database_url, config.db_max_connections).await?;
         sqlx::migrate!().run(&db.write).await?;
 
         let outbox = Outbox::new();
-        let state = AppState {
-            db: db.clone(),
-            gateway: Gateway::new(config.gateway.clone()),
-            outbox: outbox.clone(),
-        };
-        let router = platform::http::finish(
-            routes::router(state),
-            ApiDoc::openapi(),
-            db.read.clone(),
-            &config.http,
-        );
-        let delivery = PeerDelivery {
-            orders: OrderClient::new(&config.order_service_url, config.order_webhook_timeout),
-        };
+        let state = AppState { db: db.clone(), gateway: Gateway::new(config.gateway.clone()), outbox: outbox.clone() };
+        let router = platform::http::finish(routes::router(state), ApiDoc::openapi(), db.read.clone(), &config.http);
+        let delivery =
+            PeerDelivery { orders: OrderClient::new(&config.order_service_url, config.order_webhook_timeout) };
         // It claims rows with an UPDATE: a writer.
         let worker = OutboxWorker::new(db.write.clone(), delivery, config.outbox);
-        Ok(Application {
-            port,
-            listener,
-            router,
-            pool: db.write,
-            outbox,
-            worker,
-        })
+        Ok(Application { port, listener, router, pool: db.write, outbox, worker })
     }
 
     pub fn port(&self) -> u16 {

@@ -8,10 +8,9 @@ where
     T::Err: std::fmt::Display,
 {
     match std::env::var(name) {
-        Ok(text) if !text.trim().is_empty() => text
-            .trim()
-            .parse()
-            .map_err(|err| anyhow::anyhow!("environment variable {name}={text:?} is invalid: {err}")),
+        Ok(text) if !text.trim().is_empty() => {
+            text.trim().parse().map_err(|err| anyhow::anyhow!("environment variable {name}={text:?} is invalid: {err}"))
+        }
         _ => Ok(default),
     }
 }

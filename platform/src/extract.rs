@@ -26,9 +26,8 @@ where
         if !has_json_content_type(&request) {
             return Err(JsonRejection::from(MissingJsonContentType::default()).into());
         }
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|err| ApiError::Status(err.status(), err.body_text()))?;
+        let bytes =
+            Bytes::from_request(request, state).await.map_err(|err| ApiError::Status(err.status(), err.body_text()))?;
         match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
             Some(b'{') => {}
             Some(_) => return Err(ApiError::Unprocessable("request body must be a JSON object".into())),

@@ -33,16 +33,8 @@ pub struct HttpSettings {
 }
 
 /// Wraps a service's API routes with everything every service shares.
-pub fn finish(
-    api: Router,
-    openapi: utoipa::openapi::OpenApi,
-    pool: SqlitePool,
-    settings: &HttpSettings,
-) -> Router {
-    let probes = Router::new()
-        .route("/health", get(health))
-        .route("/ready", get(ready))
-        .with_state(pool);
+pub fn finish(api: Router, openapi: utoipa::openapi::OpenApi, pool: SqlitePool, settings: &HttpSettings) -> Router {
+    let probes = Router::new().route("/health", get(health)).route("/ready", get(ready)).with_state(pool);
     api.merge(probes)
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .fallback(not_found)
@@ -50,11 +42,7 @@ pub fn finish(
         .layer(DefaultBodyLimit::max(settings.body_limit))
         .layer(cors(&settings.cors_origins))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
-            let request_id = request
-                .headers()
-                .get(REQUEST_ID_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default();
+            let request_id = request.headers().get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
             tracing::info_span!("http", method = %request.method(), uri = %request.uri(), request_id)
         }))
         .layer(axum::middleware::from_fn(telemetry::request_id_middleware))
@@ -74,10 +62,7 @@ fn cors(origins: &[String]) -> CorsLayer {
             HeaderName::from_static(IDEMPOTENCY_KEY_HEADER),
             HeaderName::from_static(REQUEST_ID_HEADER),
         ])
-        .expose_headers([
-            HeaderName::from_static(TOTAL_COUNT_HEADER),
-            HeaderName::from_static(REQUEST_ID_HEADER),
-        ])
+        .expose_headers([HeaderName::from_static(TOTAL_COUNT_HEADER), HeaderName::from_static(REQUEST_ID_HEADER)])
         .max_age(Duration::from_secs(600))
 }
 
@@ -90,10 +75,7 @@ async fn ready(State(pool): State<SqlitePool>) -> Response {
         Ok(_) => axum::Json(json!({"status": "ready"})).into_response(),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(ErrorBody { detail: "database unavailable".into() }),
-            )
+            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(ErrorBody { detail: "database unavailable".into() }))
                 .into_response()
         }
     }
@@ -109,9 +91,7 @@ async fn method_not_allowed() -> ApiError {
 
 /// Serves `router` on `listener` until `stop` is cancelled, then finishes in-flight requests.
 pub async fn serve(listener: TcpListener, router: Router, stop: CancellationToken) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move { stop.cancelled().await })
-        .await
+    axum::serve(listener, router).with_graceful_shutdown(async move { stop.cancelled().await }).await
 }
 
 /// A token cancelled on Ctrl-C or SIGTERM, for `main`.

@@ -103,9 +103,7 @@ impl std::error::Error for MoneyError {}
 impl Serialize for Yen {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         // `N.0` is the documented shape; building the Number from text keeps it exact.
-        let number: serde_json::Number = format!("{}.0", self.0)
-            .parse()
-            .map_err(serde::ser::Error::custom)?;
+        let number: serde_json::Number = format!("{}.0", self.0).parse().map_err(serde::ser::Error::custom)?;
         number.serialize(serializer)
     }
 }
@@ -174,10 +172,7 @@ mod tests {
     #[test]
     fn refuses_fractions_exponents_and_garbage() {
         assert!(matches!(Yen::parse_decimal("0.5"), Err(MoneyError::FractionalYen(_))));
-        assert!(matches!(
-            Yen::parse_decimal("89800.0000000000001"),
-            Err(MoneyError::FractionalYen(_))
-        ));
+        assert!(matches!(Yen::parse_decimal("89800.0000000000001"), Err(MoneyError::FractionalYen(_))));
         assert!(Yen::parse_decimal("1e5").is_err());
         assert!(Yen::parse_decimal("").is_err());
         assert!(Yen::parse_decimal(".5").is_err());

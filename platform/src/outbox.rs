@@ -182,9 +182,7 @@ impl<D: Deliver> OutboxWorker<D> {
 
         let results = futures::future::join_all(entries.iter().map(|entry| {
             let deliver = self.deliver.clone();
-            crate::telemetry::with_request_id(entry.request_id.clone(), async move {
-                deliver.deliver(entry).await
-            })
+            crate::telemetry::with_request_id(entry.request_id.clone(), async move { deliver.deliver(entry).await })
         }))
         .await;
 

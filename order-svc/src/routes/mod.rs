@@ -6,8 +6,8 @@ pub mod orders;
 use std::time::Duration;
 
 use axum::Router;
-use platform::outbox::Outbox;
 use platform::db::Database;
+use platform::outbox::Outbox;
 use utoipa::OpenApi;
 
 use crate::clients::PaymentClient;

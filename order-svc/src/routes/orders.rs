@@ -53,8 +53,8 @@ pub async fn create_order(State(state): State<AppState>, Json(order): Json<NewOr
     let order = ValidOrder::parse(order).map_err(|err| ApiError::Unprocessable(err.to_string()))?;
     // Detached so that a client hanging up mid-payment does not leave the order waiting for
     // the recovery path: the outcome is recorded now either way.
-    let order = platform::telemetry::run_to_completion(async move { lifecycle::create_order(&state, order).await })
-        .await??;
+    let order =
+        platform::telemetry::run_to_completion(async move { lifecycle::create_order(&state, order).await }).await??;
     Ok((StatusCode::CREATED, Json(order)))
 }
 

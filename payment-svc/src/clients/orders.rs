@@ -14,10 +14,7 @@ pub struct OrderClient {
 
 impl OrderClient {
     pub fn new(base_url: &str, timeout: Duration) -> Self {
-        OrderClient {
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            http: http_client(timeout),
-        }
+        OrderClient { base_url: base_url.trim_end_matches('/').to_owned(), http: http_client(timeout) }
     }
 
     /// Tells the Order Service that the payment of `order_id` changed status. The key lets
@@ -31,8 +28,7 @@ impl OrderClient {
     ) -> Result<(), PeerError> {
         let url = format!("{}/api/v1/orders/{order_id}/webhook", self.base_url);
         // The answer is the updated order; only its arrival matters here.
-        let _order: serde_json::Value =
-            send(self.http.post(url).json(webhook), Some(idempotency_key)).await?;
+        let _order: serde_json::Value = send(self.http.post(url).json(webhook), Some(idempotency_key)).await?;
         Ok(())
     }
 }

@@ -35,13 +35,8 @@ pub struct PaymentRow {
 
 impl PaymentRow {
     pub fn status(&self) -> anyhow::Result<PaymentStatus> {
-        PaymentStatus::parse(&self.status).ok_or_else(|| {
-            anyhow::anyhow!(
-                "payment {} has an unknown status '{}'",
-                self.id,
-                self.status
-            )
-        })
+        PaymentStatus::parse(&self.status)
+            .ok_or_else(|| anyhow::anyhow!("payment {} has an unknown status '{}'", self.id, self.status))
     }
 
     pub fn refund(&self) -> Option<Refund> {
@@ -59,8 +54,7 @@ impl PaymentRow {
 
     pub fn into_api(self) -> anyhow::Result<Payment> {
         let status = self.status()?;
-        let currency = Currency::parse(&self.currency)
-            .map_err(|err| anyhow::anyhow!("payment {}: {err}", self.id))?;
+        let currency = Currency::parse(&self.currency).map_err(|err| anyhow::anyhow!("payment {}: {err}", self.id))?;
         let refund = self.refund();
         Ok(Payment {
             id: self.id,
@@ -99,10 +93,7 @@ pub enum InsertOutcome {
 /// Inserts the payment as `pending` in its own statement, so the UNIQUE constraints decide
 /// which of several concurrent requests owns the order.
 #[tracing::instrument(skip_all, fields(order_id = new.order_id))]
-pub async fn insert_pending(
-    pool: &SqlitePool,
-    new: &NewPendingPayment<'_>,
-) -> sqlx::Result<InsertOutcome> {
+pub async fn insert_pending(pool: &SqlitePool, new: &NewPendingPayment<'_>) -> sqlx::Result<InsertOutcome> {
     let now = Utc::now();
     let result = sqlx::query(
         "INSERT INTO payments (order_id, amount, currency, status, transaction_id, idempotency_key, created_at, updated_at)
@@ -117,9 +108,7 @@ pub async fn insert_pending(
     .execute(pool)
     .await;
     match result {
-        Ok(done) => Ok(InsertOutcome::Inserted {
-            id: done.last_insert_rowid(),
-        }),
+        Ok(done) => Ok(InsertOutcome::Inserted { id: done.last_insert_rowid() }),
         Err(err) if is_unique_violation(&err) => Ok(InsertOutcome::Duplicate),
         Err(err) => Err(err),
     }
@@ -127,29 +116,17 @@ pub async fn insert_pending(
 
 #[tracing::instrument(skip_all, fields(payment_id = id))]
 pub async fn find_by_id(pool: &SqlitePool, id: i64) -> sqlx::Result<Option<PaymentRow>> {
-    sqlx::query_as(&format!("{SELECT_PAYMENT} WHERE p.id = ?1"))
-        .bind(id)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_as(&format!("{SELECT_PAYMENT} WHERE p.id = ?1")).bind(id).fetch_optional(pool).await
 }
 
 #[tracing::instrument(skip_all, fields(order_id))]
 pub async fn find_by_order(pool: &SqlitePool, order_id: i64) -> sqlx::Result<Option<PaymentRow>> {
-    sqlx::query_as(&format!("{SELECT_PAYMENT} WHERE p.order_id = ?1"))
-        .bind(order_id)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_as(&format!("{SELECT_PAYMENT} WHERE p.order_id = ?1")).bind(order_id).fetch_optional(pool).await
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn find_by_idempotency_key(
-    pool: &SqlitePool,
-    key: &str,
-) -> sqlx::Result<Option<PaymentRow>> {
-    sqlx::query_as(&format!("{SELECT_PAYMENT} WHERE p.idempotency_key = ?1"))
-        .bind(key)
-        .fetch_optional(pool)
-        .await
+pub async fn find_by_idempotency_key(pool: &SqlitePool, key: &str) -> sqlx::Result<Option<PaymentRow>> {
+    sqlx::query_as(&format!("{SELECT_PAYMENT} WHERE p.idempotency_key = ?1")).bind(key).fetch_optional(pool).await
 }
 
 #[tracing::instrument(skip_all, fields(transaction_id))]
@@ -213,10 +190,7 @@ pub async fn settle_pending_transaction(
 /// Marks a completed payment refunded and returns its amount; `None` if it is not (or no
 /// longer) completed. First statement of the refund transaction, for the reason above.
 #[tracing::instrument(skip_all, fields(payment_id))]
-pub async fn mark_refunded(
-    conn: &mut SqliteConnection,
-    payment_id: i64,
-) -> sqlx::Result<Option<i64>> {
+pub async fn mark_refunded(conn: &mut SqliteConnection, payment_id: i64) -> sqlx::Result<Option<i64>> {
     sqlx::query_scalar(
         "UPDATE payments SET status = 'refunded', updated_at = ?1
          WHERE id = ?2 AND status = 'completed'

@@ -56,10 +56,7 @@ impl IdempotencyKey {
         if key.is_empty() {
             Err("the Idempotency-Key header must not be empty".into())
         } else if key.chars().count() > Self::MAX_CHARS {
-            Err(format!(
-                "the Idempotency-Key header must be at most {} characters",
-                Self::MAX_CHARS
-            ))
+            Err(format!("the Idempotency-Key header must be at most {} characters", Self::MAX_CHARS))
         } else {
             Ok(IdempotencyKey(key.to_owned()))
         }
@@ -82,10 +79,9 @@ impl Note {
         match text {
             None => Ok(None),
             Some(text) if text.trim().is_empty() => Ok(None),
-            Some(text) if text.chars().count() > Self::MAX_CHARS => Err(format!(
-                "reason must be at most {} characters",
-                Self::MAX_CHARS
-            )),
+            Some(text) if text.chars().count() > Self::MAX_CHARS => {
+                Err(format!("reason must be at most {} characters", Self::MAX_CHARS))
+            }
             Some(text) => Ok(Some(Note(text))),
         }
     }
@@ -102,10 +98,7 @@ mod tests {
     #[test]
     fn amounts_inside_the_limits_are_accepted_inclusively() {
         for yen in [100, 101, 999_999, 1_000_000] {
-            assert_eq!(
-                PaymentAmount::parse(Yen::new(yen)).unwrap().yen(),
-                Yen::new(yen)
-            );
+            assert_eq!(PaymentAmount::parse(Yen::new(yen)).unwrap().yen(), Yen::new(yen));
         }
     }
 
@@ -136,9 +129,7 @@ mod tests {
     fn notes_are_optional_and_bounded_in_characters_not_bytes() {
         assert_eq!(Note::parse_optional(None).unwrap(), None);
         assert_eq!(Note::parse_optional(Some("  ".into())).unwrap(), None);
-        assert!(Note::parse_optional(Some("返".repeat(500)))
-            .unwrap()
-            .is_some());
+        assert!(Note::parse_optional(Some("返".repeat(500))).unwrap().is_some());
         assert!(Note::parse_optional(Some("返".repeat(501))).is_err());
     }
 }

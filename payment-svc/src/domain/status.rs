@@ -20,10 +20,9 @@ impl Verdict {
         match status {
             PaymentStatus::Completed => Ok(Verdict::Completed),
             PaymentStatus::Failed => Ok(Verdict::Failed),
-            other => Err(format!(
-                "status must be 'completed' or 'failed'; '{}' is not a gateway outcome",
-                other.as_str()
-            )),
+            other => {
+                Err(format!("status must be 'completed' or 'failed'; '{}' is not a gateway outcome", other.as_str()))
+            }
         }
     }
 
@@ -64,10 +63,7 @@ pub fn settle(current: PaymentStatus, verdict: Verdict) -> Settlement {
 pub fn refundable(status: PaymentStatus) -> Result<(), String> {
     match status {
         PaymentStatus::Completed => Ok(()),
-        other => Err(format!(
-            "only a completed payment can be refunded; its status is {}",
-            other.as_str()
-        )),
+        other => Err(format!("only a completed payment can be refunded; its status is {}", other.as_str())),
     }
 }
 
@@ -77,10 +73,7 @@ mod tests {
 
     #[test]
     fn only_completed_and_failed_are_verdicts() {
-        assert_eq!(
-            Verdict::parse(PaymentStatus::Completed),
-            Ok(Verdict::Completed)
-        );
+        assert_eq!(Verdict::parse(PaymentStatus::Completed), Ok(Verdict::Completed));
         assert_eq!(Verdict::parse(PaymentStatus::Failed), Ok(Verdict::Failed));
         assert!(Verdict::parse(PaymentStatus::Pending).is_err());
         assert!(Verdict::parse(PaymentStatus::Refunded).is_err());
@@ -88,30 +81,15 @@ mod tests {
 
     #[test]
     fn a_pending_payment_takes_either_verdict() {
-        assert_eq!(
-            settle(PaymentStatus::Pending, Verdict::Completed),
-            Settlement::Apply
-        );
-        assert_eq!(
-            settle(PaymentStatus::Pending, Verdict::Failed),
-            Settlement::Apply
-        );
+        assert_eq!(settle(PaymentStatus::Pending, Verdict::Completed), Settlement::Apply);
+        assert_eq!(settle(PaymentStatus::Pending, Verdict::Failed), Settlement::Apply);
     }
 
     #[test]
     fn repeating_a_verdict_is_a_no_op() {
-        assert_eq!(
-            settle(PaymentStatus::Completed, Verdict::Completed),
-            Settlement::AlreadySettled
-        );
-        assert_eq!(
-            settle(PaymentStatus::Failed, Verdict::Failed),
-            Settlement::AlreadySettled
-        );
-        assert_eq!(
-            settle(PaymentStatus::Refunded, Verdict::Completed),
-            Settlement::AlreadySettled
-        );
+        assert_eq!(settle(PaymentStatus::Completed, Verdict::Completed), Settlement::AlreadySettled);
+        assert_eq!(settle(PaymentStatus::Failed, Verdict::Failed), Settlement::AlreadySettled);
+        assert_eq!(settle(PaymentStatus::Refunded, Verdict::Completed), Settlement::AlreadySettled);
     }
 
     #[test]
@@ -121,21 +99,14 @@ mod tests {
             (PaymentStatus::Failed, Verdict::Completed),
             (PaymentStatus::Refunded, Verdict::Failed),
         ] {
-            assert!(
-                matches!(settle(current, verdict), Settlement::Conflict(_)),
-                "{current:?} {verdict:?}"
-            );
+            assert!(matches!(settle(current, verdict), Settlement::Conflict(_)), "{current:?} {verdict:?}");
         }
     }
 
     #[test]
     fn only_completed_payments_are_refundable() {
         assert!(refundable(PaymentStatus::Completed).is_ok());
-        for status in [
-            PaymentStatus::Pending,
-            PaymentStatus::Failed,
-            PaymentStatus::Refunded,
-        ] {
+        for status in [PaymentStatus::Pending, PaymentStatus::Failed, PaymentStatus::Refunded] {
             let err = refundable(status).unwrap_err();
             assert!(err.contains(status.as_str()), "{err}");
         }

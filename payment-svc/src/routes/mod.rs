@@ -7,9 +7,7 @@ pub mod webhooks;
 
 use axum::http::HeaderMap;
 use axum::Router;
-use platform::api::payments::{
-    GatewayEvent, NewPayment, NewRefund, Payment, PaymentStatus, Refund,
-};
+use platform::api::payments::{GatewayEvent, NewPayment, NewRefund, Payment, PaymentStatus, Refund};
 use platform::api::{ErrorBody, IDEMPOTENCY_KEY_HEADER};
 use platform::db::Database;
 use platform::outbox::Outbox;
@@ -31,11 +29,7 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .merge(payments::router())
-        .merge(refunds::router())
-        .merge(webhooks::router())
-        .with_state(state)
+    Router::new().merge(payments::router()).merge(refunds::router()).merge(webhooks::router()).with_state(state)
 }
 
 #[derive(utoipa::OpenApi)]
@@ -58,10 +52,8 @@ fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<IdempotencyKey>> {
     let Some(value) = headers.get(IDEMPOTENCY_KEY_HEADER) else {
         return Ok(None);
     };
-    let text = value.to_str().map_err(|_| {
-        ApiError::Unprocessable("the Idempotency-Key header must be visible ASCII text".into())
-    })?;
-    IdempotencyKey::parse(text)
-        .map(Some)
-        .map_err(ApiError::Unprocessable)
+    let text = value
+        .to_str()
+        .map_err(|_| ApiError::Unprocessable("the Idempotency-Key header must be visible ASCII text".into()))?;
+    IdempotencyKey::parse(text).map(Some).map_err(ApiError::Unprocessable)
 }

@@ -19,10 +19,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/payments", post(create_payment))
         .route("/api/v1/payments/", post(create_payment))
         .route("/api/v1/payments/{payment_id}", get(get_payment))
-        .route(
-            "/api/v1/payments/order/{order_id}",
-            get(get_payment_by_order),
-        )
+        .route("/api/v1/payments/order/{order_id}", get(get_payment_by_order))
 }
 
 /// Charges an order (FR-011 … FR-015).
@@ -73,16 +70,11 @@ pub async fn create_payment(
             // A concurrent request with the same key may have won the race: that is a replay.
             // Asked of the writer, which has just seen that row.
             if let Some(key) = &key {
-                if let Some(existing) =
-                    db::find_by_idempotency_key(&state.db.write, key.as_str()).await?
-                {
+                if let Some(existing) = db::find_by_idempotency_key(&state.db.write, key.as_str()).await? {
                     return replay(existing, order_id, amount);
                 }
             }
-            return Err(ApiError::Conflict(format!(
-                "a payment for order {} already exists",
-                order_id.get()
-            )));
+            return Err(ApiError::Conflict(format!("a payment for order {} already exists", order_id.get())));
         }
     };
 
@@ -97,17 +89,8 @@ pub async fn create_payment(
     respond(row)
 }
 
-async fn charge_and_record(
-    state: AppState,
-    id: i64,
-    transaction_id: String,
-    amount: PaymentAmount,
-) -> ApiResult<()> {
-    match state
-        .gateway
-        .charge(&transaction_id, amount.yen().get())
-        .await
-    {
+async fn charge_and_record(state: AppState, id: i64, transaction_id: String, amount: PaymentAmount) -> ApiResult<()> {
+    match state.gateway.charge(&transaction_id, amount.yen().get()).await {
         ChargeOutcome::Captured => {
             db::settle_by_id(&state.db.write, id, PaymentStatus::Completed, None).await?;
         }
@@ -123,11 +106,7 @@ async fn charge_and_record(
 
 /// The answer to a request whose key was seen before: the same payment if it is the same
 /// request, a conflict if the key is being reused for a different one.
-fn replay(
-    existing: PaymentRow,
-    order_id: OrderId,
-    amount: PaymentAmount,
-) -> ApiResult<(StatusCode, Json<Payment>)> {
+fn replay(existing: PaymentRow, order_id: OrderId, amount: PaymentAmount) -> ApiResult<(StatusCode, Json<Payment>)> {
     if existing.order_id != order_id.get() || existing.amount != amount.yen().get() {
         return Err(ApiError::Conflict(format!(
             "this Idempotency-Key was already used for payment {} (order {}, amount {})",
@@ -141,14 +120,8 @@ fn replay(
 fn respond(row: PaymentRow) -> ApiResult<(StatusCode, Json<Payment>)> {
     let payment = row.into_api()?;
     if payment.status == PaymentStatus::Failed {
-        let reason = payment
-            .failure_reason
-            .as_deref()
-            .unwrap_or("declined by the payment gateway");
-        return Err(ApiError::Status(
-            StatusCode::PAYMENT_REQUIRED,
-            format!("payment declined: {reason}"),
-        ));
+        let reason = payment.failure_reason.as_deref().unwrap_or("declined by the payment gateway");
+        return Err(ApiError::Status(StatusCode::PAYMENT_REQUIRED, format!("payment declined: {reason}")));
     }
     Ok((StatusCode::CREATED, Json(payment)))
 }
@@ -165,13 +138,9 @@ fn respond(row: PaymentRow) -> ApiResult<(StatusCode, Json<Payment>)> {
         (status = 422, description = "The id is not an integer", body = ErrorBody),
     )
 )]
-pub async fn get_payment(
-    State(state): State<AppState>,
-    Path(payment_id): Path<i64>,
-) -> ApiResult<Json<Payment>> {
-    let row = db::find_by_id(&state.db.read, payment_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("payment", payment_id))?;
+pub async fn get_payment(State(state): State<AppState>, Path(payment_id): Path<i64>) -> ApiResult<Json<Payment>> {
+    let row =
+        db::find_by_id(&state.db.read, payment_id).await?.ok_or_else(|| ApiError::not_found("payment", payment_id))?;
     Ok(Json(row.into_api()?))
 }
 

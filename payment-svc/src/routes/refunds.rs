@@ -59,20 +59,14 @@ pub async fn create_refund(
             Ok(_) => tx.commit().await?,
             // Unreachable while the status guard holds; kept a 409 rather than a 500.
             Err(err) if is_unique_violation(&err) => {
-                return Err(ApiError::Conflict(format!(
-                    "payment {payment_id} is already refunded"
-                )))
+                return Err(ApiError::Conflict(format!("payment {payment_id} is already refunded")))
             }
             Err(err) => return Err(err.into()),
         }
         let refund = db::payments::find_by_id(&state.db.write, payment_id)
             .await?
             .and_then(|row| row.refund())
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "refund of payment {payment_id} vanished right after it was written"
-                )
-            })?;
+            .ok_or_else(|| anyhow::anyhow!("refund of payment {payment_id} vanished right after it was written"))?;
         return Ok((StatusCode::CREATED, Json(refund)));
     }
     tx.rollback().await?;
@@ -82,22 +76,15 @@ pub async fn create_refund(
         .await?
         .ok_or_else(|| ApiError::not_found("payment", payment_id))?;
     if let Some(refund) = row.refund() {
-        let same_request = key
-            .as_ref()
-            .is_some_and(|k| row.refund_idempotency_key.as_deref() == Some(k.as_str()));
+        let same_request = key.as_ref().is_some_and(|k| row.refund_idempotency_key.as_deref() == Some(k.as_str()));
         if same_request {
             return Ok((StatusCode::CREATED, Json(refund)));
         }
-        return Err(ApiError::Conflict(format!(
-            "payment {payment_id} is already refunded"
-        )));
+        return Err(ApiError::Conflict(format!("payment {payment_id} is already refunded")));
     }
-    refundable(row.status()?).map_err(|why| {
-        ApiError::Conflict(format!("payment {payment_id} cannot be refunded: {why}"))
-    })?;
+    refundable(row.status()?)
+        .map_err(|why| ApiError::Conflict(format!("payment {payment_id} cannot be refunded: {why}")))?;
     // Completed now, but it was still pending when the update ran: the gateway settled it
     // in between. Asking again will work.
-    Err(ApiError::Conflict(format!(
-        "payment {payment_id} changed while refunding; try again"
-    )))
+    Err(ApiError::Conflict(format!("payment {payment_id} changed while refunding; try again")))
 }

@@ -42,35 +42,21 @@ pub async fn gateway_webhook(
     let reason = Note::parse_optional(event.reason).map_err(ApiError::Unprocessable)?;
     let failure_reason = match verdict {
         Verdict::Completed => None,
-        Verdict::Failed => Some(
-            reason
-                .as_ref()
-                .map(Note::as_str)
-                .unwrap_or("declined by the payment gateway")
-                .to_owned(),
-        ),
+        Verdict::Failed => {
+            Some(reason.as_ref().map(Note::as_str).unwrap_or("declined by the payment gateway").to_owned())
+        }
     };
     let status = verdict.status();
 
     let mut tx = state.db.write.begin().await?;
-    let settled = db::settle_pending_transaction(
-        &mut tx,
-        &event.transaction_id,
-        status,
-        failure_reason.as_deref(),
-    )
-    .await?;
+    let settled =
+        db::settle_pending_transaction(&mut tx, &event.transaction_id, status, failure_reason.as_deref()).await?;
     let payment_id = match settled {
         Some((payment_id, order_id)) => {
             enqueue_order_webhook(&mut tx, order_id, payment_id, status, failure_reason).await?;
             tx.commit().await?;
             state.outbox.wake();
-            tracing::info!(
-                payment_id,
-                order_id,
-                status = status.as_str(),
-                "payment settled by the gateway"
-            );
+            tracing::info!(payment_id, order_id, status = status.as_str(), "payment settled by the gateway");
             payment_id
         }
         None => {
@@ -80,24 +66,17 @@ pub async fn gateway_webhook(
             tx.rollback().await?;
             match settle(row.status()?, verdict) {
                 Settlement::AlreadySettled => return Ok(Json(row.into_api()?)),
-                Settlement::Conflict(why) => {
-                    return Err(ApiError::Conflict(format!("payment {}: {why}", row.id)))
-                }
+                Settlement::Conflict(why) => return Err(ApiError::Conflict(format!("payment {}: {why}", row.id))),
                 // Pending yet the guarded update missed it: cannot happen inside one write
                 // transaction, but a retry is the honest answer if it ever does.
                 Settlement::Apply => {
-                    return Err(ApiError::Conflict(format!(
-                        "payment {} changed meanwhile; try again",
-                        row.id
-                    )))
+                    return Err(ApiError::Conflict(format!("payment {} changed meanwhile; try again", row.id)))
                 }
             }
         }
     };
     let row = db::find_by_id(&state.db.write, payment_id)
         .await?
-        .ok_or_else(|| {
-            anyhow::anyhow!("payment {payment_id} vanished right after it was settled")
-        })?;
+        .ok_or_else(|| anyhow::anyhow!("payment {payment_id} vanished right after it was settled"))?;
     Ok(Json(row.into_api()?))
 }

@@ -46,42 +46,25 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     config.port = 0;
     config.database_url = format!("sqlite://{}/x.db", dir.path().display());
     config.order_service_url = closed_port_url().await;
-    config.gateway = GatewaySettings {
-        latency: Duration::ZERO,
-        decline_rate: 0.0,
-        capture: CaptureMode::Immediate,
-    };
+    config.gateway = GatewaySettings { latency: Duration::ZERO, decline_rate: 0.0, capture: CaptureMode::Immediate };
     config.outbox = OutboxSettings {
-        backoff: Backoff {
-            base: Duration::from_millis(20),
-            max: Duration::from_millis(200),
-        },
+        backoff: Backoff { base: Duration::from_millis(20), max: Duration::from_millis(200) },
         idle_poll: Duration::from_millis(20),
         ..OutboxSettings::default()
     };
     configure(&mut config);
 
-    let app = Application::build(config)
-        .await
-        .expect("application builds");
+    let app = Application::build(config).await.expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let pool = app.pool().clone();
     let stop = CancellationToken::new();
     tokio::spawn(app.run_until_stopped(stop.clone()));
-    TestApp {
-        address,
-        client: reqwest::Client::new(),
-        pool,
-        _dir: dir,
-        stop,
-    }
+    TestApp { address, client: reqwest::Client::new(), pool, _dir: dir, stop }
 }
 
 /// A URL where nothing listens: the port was free a moment ago and is closed again.
 pub async fn closed_port_url() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("addr").port();
     drop(listener);
     format!("http://127.0.0.1:{port}")
@@ -112,29 +95,16 @@ pub async fn spawn_order_stub() -> OrderStub {
     let log = received.clone();
     let router = Router::new().route(
         "/api/v1/orders/{order_id}/webhook",
-        post(
-            move |Path(order_id): Path<i64>,
-                  headers: HeaderMap,
-                  axum::Json(body): axum::Json<Value>| {
-                let log = log.clone();
-                async move {
-                    let idempotency_key = headers
-                        .get("idempotency-key")
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned);
-                    log.lock().expect("lock").push(ReceivedWebhook {
-                        order_id,
-                        idempotency_key,
-                        body,
-                    });
-                    axum::Json(json!({"id": order_id, "status": "paid"}))
-                }
-            },
-        ),
+        post(move |Path(order_id): Path<i64>, headers: HeaderMap, axum::Json(body): axum::Json<Value>| {
+            let log = log.clone();
+            async move {
+                let idempotency_key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
+                log.lock().expect("lock").push(ReceivedWebhook { order_id, idempotency_key, body });
+                axum::Json(json!({"id": order_id, "status": "paid"}))
+            }
+        }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(async move { axum::serve(listener, router).await });
     OrderStub { url, received }
@@ -175,12 +145,7 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
-    pub async fn post_json(
-        &self,
-        path: &str,
-        body: &Value,
-        key: Option<&str>,
-    ) -> reqwest::Response {
+    pub async fn post_json(&self, path: &str, body: &Value, key: Option<&str>) -> reqwest::Response {
         let mut request = self.client.post(self.url(path)).json(body);
         if let Some(key) = key {
             request = request.header("idempotency-key", key);
@@ -198,23 +163,13 @@ impl TestApp {
 
     /// Creates a payment that must succeed (201) and returns its JSON.
     pub async fn create_payment(&self, order_id: i64, amount: i64) -> Value {
-        let response = self
-            .post_payment(&json!({"order_id": order_id, "amount": amount, "currency": "JPY"}))
-            .await;
-        assert_eq!(
-            response.status(),
-            201,
-            "creating the payment of order {order_id}"
-        );
+        let response = self.post_payment(&json!({"order_id": order_id, "amount": amount, "currency": "JPY"})).await;
+        assert_eq!(response.status(), 201, "creating the payment of order {order_id}");
         response.json().await.expect("payment JSON")
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("request sent")
+        self.client.get(self.url(path)).send().await.expect("request sent")
     }
 
     pub async fn get_payment(&self, id: i64) -> reqwest::Response {
@@ -226,19 +181,12 @@ impl TestApp {
     }
 
     pub async fn post_webhook(&self, transaction_id: &str, status: &str) -> reqwest::Response {
-        self.post_json(
-            "/api/v1/payments/webhook",
-            &json!({"transaction_id": transaction_id, "status": status}),
-            None,
-        )
-        .await
+        self.post_json("/api/v1/payments/webhook", &json!({"transaction_id": transaction_id, "status": status}), None)
+            .await
     }
 
     pub async fn count(&self, table: &str) -> i64 {
-        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
-            .fetch_one(&self.pool)
-            .await
-            .expect("count")
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&self.pool).await.expect("count")
     }
 
     /// Rows of payments, refunds and outbox together: "nothing was written" in one number.

@@ -25,11 +25,7 @@ async fn the_openapi_document_lists_every_endpoint() {
         "/api/v1/payments/refund",
         "/api/v1/payments/webhook",
     ] {
-        assert!(
-            paths.contains_key(path),
-            "{path} missing from {:?}",
-            paths.keys().collect::<Vec<_>>()
-        );
+        assert!(paths.contains_key(path), "{path} missing from {:?}", paths.keys().collect::<Vec<_>>());
     }
     assert_eq!(app.get("/docs/").await.status(), 200);
 }

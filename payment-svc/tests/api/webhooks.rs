@@ -22,10 +22,7 @@ async fn deferred_app(order_service_url: Option<String>) -> TestApp {
 async fn pending_payment(app: &TestApp, order_id: i64) -> (i64, String) {
     let payment = app.create_payment(order_id, 5000).await;
     assert_eq!(payment["status"], "pending");
-    (
-        payment["id"].as_i64().unwrap(),
-        payment["transaction_id"].as_str().unwrap().to_owned(),
-    )
+    (payment["id"].as_i64().unwrap(), payment["transaction_id"].as_str().unwrap().to_owned())
 }
 
 #[tokio::test]
@@ -56,29 +53,16 @@ async fn the_order_service_receives_the_webhook_once_with_its_idempotency_key() 
 
     assert_eq!(app.post_webhook(&txn, "completed").await.status(), 200);
     let delivered = eventually(Duration::from_secs(5), || async {
-        app.outbox_rows()
-            .await
-            .iter()
-            .all(|row| row.delivered_at.is_some())
+        app.outbox_rows().await.iter().all(|row| row.delivered_at.is_some())
     })
     .await;
-    assert!(
-        delivered,
-        "outbox row not delivered: {:?}",
-        app.outbox_rows().await
-    );
+    assert!(delivered, "outbox row not delivered: {:?}", app.outbox_rows().await);
 
     let received = stub.received();
     assert_eq!(received.len(), 1, "{received:?}");
     assert_eq!(received[0].order_id, 22);
-    assert_eq!(
-        received[0].idempotency_key.as_deref(),
-        Some(format!("payment-{id}-completed").as_str())
-    );
-    assert_eq!(
-        received[0].body,
-        json!({"payment_id": id, "status": "completed", "reason": null})
-    );
+    assert_eq!(received[0].idempotency_key.as_deref(), Some(format!("payment-{id}-completed").as_str()));
+    assert_eq!(received[0].body, json!({"payment_id": id, "status": "completed", "reason": null}));
 }
 
 #[tokio::test]
@@ -99,17 +83,9 @@ async fn a_failed_webhook_fails_the_payment_with_the_gateways_reason() {
     assert_eq!(payment["status"], "failed");
     assert_eq!(payment["failure_reason"], "insufficient funds");
 
-    assert!(
-        eventually(Duration::from_secs(5), || async {
-            !stub.received().is_empty()
-        })
-        .await
-    );
+    assert!(eventually(Duration::from_secs(5), || async { !stub.received().is_empty() }).await);
     let received = stub.received();
-    assert_eq!(
-        received[0].body,
-        json!({"payment_id": id, "status": "failed", "reason": "insufficient funds"})
-    );
+    assert_eq!(received[0].body, json!({"payment_id": id, "status": "failed", "reason": "insufficient funds"}));
 }
 
 #[tokio::test]
@@ -120,32 +96,21 @@ async fn an_unreachable_order_service_is_retried_and_nothing_is_lost() {
     assert_eq!(app.post_webhook(&txn, "completed").await.status(), 200);
 
     let retried = eventually(Duration::from_secs(5), || async {
-        app.outbox_rows()
-            .await
-            .first()
-            .is_some_and(|row| row.attempts >= 3)
+        app.outbox_rows().await.first().is_some_and(|row| row.attempts >= 3)
     })
     .await;
     let rows = app.outbox_rows().await;
     assert!(retried, "{rows:?}");
     assert_eq!(rows.len(), 1);
     assert!(rows[0].last_error.is_some(), "{rows:?}");
-    assert!(
-        rows[0].delivered_at.is_none() && rows[0].dead_at.is_none(),
-        "{rows:?}"
-    );
+    assert!(rows[0].delivered_at.is_none() && rows[0].dead_at.is_none(), "{rows:?}");
 }
 
 #[tokio::test]
 async fn repeating_a_webhook_is_a_no_op() {
     let app = deferred_app(None).await;
     let (id, txn) = pending_payment(&app, 25).await;
-    let first: Value = app
-        .post_webhook(&txn, "completed")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let first: Value = app.post_webhook(&txn, "completed").await.json().await.unwrap();
 
     let again = app.post_webhook(&txn, "completed").await;
     assert_eq!(again.status(), 200);
@@ -198,18 +163,10 @@ async fn a_refunded_payment_stays_refunded_when_completion_is_repeated() {
     let app = deferred_app(None).await;
     let (id, txn) = pending_payment(&app, 28).await;
     assert_eq!(app.post_webhook(&txn, "completed").await.status(), 200);
-    assert_eq!(
-        app.post_refund(&json!({"payment_id": id}), None)
-            .await
-            .status(),
-        201
-    );
+    assert_eq!(app.post_refund(&json!({"payment_id": id}), None).await.status(), 201);
 
     let response = app.post_webhook(&txn, "completed").await;
     assert_eq!(response.status(), 200);
-    assert_eq!(
-        response.json::<Value>().await.unwrap()["status"],
-        "refunded"
-    );
+    assert_eq!(response.json::<Value>().await.unwrap()["status"], "refunded");
     assert_eq!(app.post_webhook(&txn, "failed").await.status(), 409);
 }

@@ -44,9 +44,7 @@ impl TemplateName {
     }
 
     pub fn parse(text: &str) -> Option<TemplateName> {
-        [Self::OrderConfirmation, Self::OrderShipped, Self::OrderCancelled]
-            .into_iter()
-            .find(|t| t.as_str() == text)
+        [Self::OrderConfirmation, Self::OrderShipped, Self::OrderCancelled].into_iter().find(|t| t.as_str() == text)
     }
 }
 

@@ -31,9 +31,7 @@ impl PaymentStatus {
     }
 
     pub fn parse(text: &str) -> Option<PaymentStatus> {
-        [Self::Pending, Self::Completed, Self::Failed, Self::Refunded]
-            .into_iter()
-            .find(|s| s.as_str() == text)
+        [Self::Pending, Self::Completed, Self::Failed, Self::Refunded].into_iter().find(|s| s.as_str() == text)
     }
 }
 
