@@ -14,6 +14,16 @@ const SELECT_PAYMENT: &str = "
            r.idempotency_key AS refund_idempotency_key, r.created_at AS refund_created_at
     FROM payments p LEFT JOIN refunds r ON r.payment_id = p.id";
 
+/// The `RETURNING` clause that hands back a whole [`PaymentRow`] from a write that creates a
+/// payment or moves it out of `pending`, saving the read that would follow. Such a payment has
+/// no refund: one is only ever inserted after `mark_refunded` has moved the payment from
+/// `completed` to `refunded`, so the refund columns are NULL rather than joined.
+const RETURNING_UNREFUNDED_PAYMENT: &str = "
+    RETURNING id, order_id, amount, currency, status, transaction_id, failure_reason,
+              idempotency_key, created_at, updated_at,
+              NULL AS refund_id, NULL AS refund_amount, NULL AS refund_reason,
+              NULL AS refund_idempotency_key, NULL AS refund_created_at";
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PaymentRow {
     pub id: i64,
@@ -81,34 +91,34 @@ pub struct NewPendingPayment<'a> {
     pub idempotency_key: Option<&'a str>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum InsertOutcome {
-    Inserted {
-        id: i64,
-    },
+    /// The new payment, as stored.
+    Inserted(Box<PaymentRow>),
     /// A UNIQUE constraint (order, idempotency key or transaction) already holds this row.
     Duplicate,
 }
 
 /// Inserts the payment as `pending` in its own statement, so the UNIQUE constraints decide
-/// which of several concurrent requests owns the order.
+/// which of several concurrent requests owns the order, and returns the row it wrote.
 #[tracing::instrument(skip_all, fields(order_id = new.order_id))]
 pub async fn insert_pending(pool: &SqlitePool, new: &NewPendingPayment<'_>) -> sqlx::Result<InsertOutcome> {
     let now = Utc::now();
-    let result = sqlx::query(
+    let result = sqlx::query_as(&format!(
         "INSERT INTO payments (order_id, amount, currency, status, transaction_id, idempotency_key, created_at, updated_at)
-         VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?6)",
-    )
+         VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?6)
+         {RETURNING_UNREFUNDED_PAYMENT}"
+    ))
     .bind(new.order_id)
     .bind(new.amount.get())
     .bind(new.currency.code())
     .bind(new.transaction_id)
     .bind(new.idempotency_key)
     .bind(now)
-    .execute(pool)
+    .fetch_one(pool)
     .await;
     match result {
-        Ok(done) => Ok(InsertOutcome::Inserted { id: done.last_insert_rowid() }),
+        Ok(row) => Ok(InsertOutcome::Inserted(Box::new(row))),
         Err(err) if is_unique_violation(&err) => Ok(InsertOutcome::Duplicate),
         Err(err) => Err(err),
     }
@@ -140,26 +150,27 @@ pub async fn find_by_transaction(
         .await
 }
 
-/// Records the gateway's answer on a payment that is still pending. Returns whether it
-/// changed anything: a webhook may have settled it meanwhile, and then that word stands.
+/// Records the gateway's answer on a payment that is still pending and returns the settled
+/// row; `None` if it changed nothing: a webhook may have settled it meanwhile, and then that
+/// word stands.
 #[tracing::instrument(skip_all, fields(payment_id = id, status = status.as_str()))]
 pub async fn settle_by_id(
     pool: &SqlitePool,
     id: i64,
     status: PaymentStatus,
     failure_reason: Option<&str>,
-) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+) -> sqlx::Result<Option<PaymentRow>> {
+    sqlx::query_as(&format!(
         "UPDATE payments SET status = ?1, failure_reason = ?2, updated_at = ?3
-         WHERE id = ?4 AND status = 'pending'",
-    )
+         WHERE id = ?4 AND status = 'pending'
+         {RETURNING_UNREFUNDED_PAYMENT}"
+    ))
     .bind(status.as_str())
     .bind(failure_reason)
     .bind(Utc::now())
     .bind(id)
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .fetch_optional(pool)
+    .await
 }
 
 /// The pending payment of `transaction_id`, now settled: `(payment_id, order_id)`, or `None`

@@ -50,12 +50,8 @@ pub async fn create_payment(
     let order_id = OrderId::parse(body.order_id).map_err(ApiError::Unprocessable)?;
     let amount = PaymentAmount::parse(body.amount).map_err(ApiError::BadRequest)?;
 
-    if let Some(key) = &key {
-        if let Some(existing) = db::find_by_idempotency_key(&state.db.read, key.as_str()).await? {
-            return replay(existing, order_id, amount);
-        }
-    }
-
+    // No lookup of the key first: the INSERT's UNIQUE constraints arbitrate, and only a
+    // duplicate needs to find out whether it is a replay.
     let transaction_id = state.gateway.open_transaction();
     let new = NewPendingPayment {
         order_id: order_id.get(),
@@ -64,10 +60,10 @@ pub async fn create_payment(
         transaction_id: &transaction_id,
         idempotency_key: key.as_ref().map(|k| k.as_str()),
     };
-    let id = match db::insert_pending(&state.db.write, &new).await? {
-        InsertOutcome::Inserted { id } => id,
+    let pending = match db::insert_pending(&state.db.write, &new).await? {
+        InsertOutcome::Inserted(row) => *row,
         InsertOutcome::Duplicate => {
-            // A concurrent request with the same key may have won the race: that is a replay.
+            // An earlier or concurrent request with the same key holds the row: that is a replay.
             // Asked of the writer, which has just seen that row.
             if let Some(key) = &key {
                 if let Some(existing) = db::find_by_idempotency_key(&state.db.write, key.as_str()).await? {
@@ -80,28 +76,31 @@ pub async fn create_payment(
 
     // Charged on its own task: if the client hangs up mid-charge, the outcome is still
     // recorded rather than leaving the payment pending forever.
-    platform::telemetry::run_to_completion(charge_and_record(state.clone(), id, transaction_id, amount)).await??;
-
-    // Read back from the writer: it has this request's writes.
-    let row = db::find_by_id(&state.db.write, id)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("payment {id} vanished right after it was written"))?;
+    let row = platform::telemetry::run_to_completion(charge_and_record(state.clone(), pending, amount)).await??;
     respond(row)
 }
 
-async fn charge_and_record(state: AppState, id: i64, transaction_id: String, amount: PaymentAmount) -> ApiResult<()> {
-    match state.gateway.charge(&transaction_id, amount.yen().get()).await {
-        ChargeOutcome::Captured => {
-            db::settle_by_id(&state.db.write, id, PaymentStatus::Completed, None).await?;
-        }
+/// Charges the freshly inserted `pending` payment and returns it as it now stands.
+async fn charge_and_record(state: AppState, pending: PaymentRow, amount: PaymentAmount) -> ApiResult<PaymentRow> {
+    let id = pending.id;
+    let (status, reason) = match state.gateway.charge(&pending.transaction_id, amount.yen().get()).await {
+        ChargeOutcome::Captured => (PaymentStatus::Completed, None),
         ChargeOutcome::Declined { reason } => {
             tracing::info!(payment_id = id, %reason, "charge declined");
-            db::settle_by_id(&state.db.write, id, PaymentStatus::Failed, Some(&reason)).await?;
+            (PaymentStatus::Failed, Some(reason))
         }
-        // The gateway settles it later through the webhook.
-        ChargeOutcome::Pending => {}
+        // The gateway settles it later through the webhook; until then it is the row as inserted.
+        ChargeOutcome::Pending => return Ok(pending),
+    };
+    if let Some(settled) = db::settle_by_id(&state.db.write, id, status, reason.as_deref()).await? {
+        return Ok(settled);
     }
-    Ok(())
+    // A webhook settled it first and its word stands: read that back from the writer, which
+    // has seen it.
+    let row = db::find_by_id(&state.db.write, id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("payment {id} vanished right after it was written"))?;
+    Ok(row)
 }
 
 /// The answer to a request whose key was seen before: the same payment if it is the same
