@@ -63,16 +63,8 @@ pub async fn create_order(state: &AppState, order: ValidOrder) -> ApiResult<Orde
     let mut tx = state.db.write.begin().await?;
     let order_id = db::orders::insert_order(&mut tx, &order, OrderStatus::PaymentProcessing, now).await?;
     tracing::Span::current().record("order_id", order_id);
-    let mut items = Vec::with_capacity(order.items.len());
-    for item in &order.items {
-        let id = db::orders::insert_item(&mut tx, order_id, item).await?;
-        items.push(OrderItem {
-            id,
-            product_name: item.product_name.as_str().to_owned(),
-            quantity: item.quantity.get(),
-            unit_price: item.unit_price,
-        });
-    }
+    let items = db::orders::insert_items(&mut tx, order_id, &order.items).await?;
+    let items: Vec<OrderItem> = items.into_iter().map(OrderItem::from).collect();
     db::history::insert_creation(&mut tx, order_id, now).await?;
     let payment = NewPayment { order_id, amount: order.total_amount, currency: order.currency };
     let key = payment_key(order_id);
@@ -158,8 +150,11 @@ pub async fn settle_payment(
         let mut conn = state.db.write.acquire().await?;
         db::outbox::delete_undelivered(&mut conn, key).await?;
     }
-    let current = load_order(&state.db.read, order.id).await?.ok_or_else(|| ApiError::not_found("Order", order.id))?;
-    Ok(Settlement::Settled(current))
+    // Only the order row can have changed: items are never written after creation.
+    let row = db::orders::fetch_order(&state.db.read, order.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Order", order.id))?;
+    Ok(Settlement::Settled(row.into_order(order.items)?))
 }
 
 /// What a request wants done with an order, decided from its current status.

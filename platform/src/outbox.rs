@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{Acquire, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -186,18 +186,40 @@ impl<D: Deliver> OutboxWorker<D> {
         }))
         .await;
 
-        let mut tx = self.pool.begin().await?;
         let finished_at = chrono::Utc::now();
+        let mut delivered = Vec::with_capacity(entries.len());
+        let mut failed = Vec::new();
         for (entry, result) in entries.iter().zip(results) {
             match result {
-                Ok(()) => {
-                    sqlx::query("UPDATE outbox SET delivered_at = ?1, last_error = NULL WHERE id = ?2")
-                        .bind(finished_at)
-                        .bind(entry.id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                Err(DeliveryError::Retry(reason)) => {
+                Ok(()) => delivered.push(entry.id),
+                Err(error) => failed.push((entry, error)),
+            }
+        }
+        // Each statement is a round trip to the connection's thread: the delivered rows take
+        // one between them, and a transaction is opened only when there are several statements.
+        let mut conn = self.pool.acquire().await?;
+        if usize::from(!delivered.is_empty()) + failed.len() == 1 {
+            self.record(&mut conn, &delivered, failed, finished_at).await?;
+        } else {
+            let mut tx = conn.begin().await?;
+            self.record(&mut tx, &delivered, failed, finished_at).await?;
+            tx.commit().await?;
+        }
+        Ok(Outcome::Worked)
+    }
+
+    /// Writes the outcomes of a round: `delivered` in one statement, then one per failure.
+    async fn record(
+        &self,
+        conn: &mut SqliteConnection,
+        delivered: &[i64],
+        failed: Vec<(&OutboxEntry, DeliveryError)>,
+        finished_at: chrono::DateTime<chrono::Utc>,
+    ) -> sqlx::Result<()> {
+        mark_delivered(&mut *conn, delivered, finished_at).await?;
+        for (entry, error) in failed {
+            match error {
+                DeliveryError::Retry(reason) => {
                     let delay = self.settings.backoff.delay(entry.attempts);
                     tracing::warn!(outbox_id = entry.id, kind = %entry.kind, attempts = entry.attempts,
                         retry_in_ms = delay.as_millis() as u64, %reason, "delivery failed; will retry");
@@ -205,23 +227,22 @@ impl<D: Deliver> OutboxWorker<D> {
                         .bind(now_millis() + delay.as_millis() as i64)
                         .bind(reason)
                         .bind(entry.id)
-                        .execute(&mut *tx)
+                        .execute(&mut *conn)
                         .await?;
                 }
-                Err(DeliveryError::Permanent(reason)) => {
+                DeliveryError::Permanent(reason) => {
                     tracing::error!(outbox_id = entry.id, kind = %entry.kind, %reason,
                         "delivery refused by the peer; kept as a dead row");
                     sqlx::query("UPDATE outbox SET dead_at = ?1, last_error = ?2 WHERE id = ?3")
                         .bind(finished_at)
                         .bind(reason)
                         .bind(entry.id)
-                        .execute(&mut *tx)
+                        .execute(&mut *conn)
                         .await?;
                 }
             }
         }
-        tx.commit().await?;
-        Ok(Outcome::Worked)
+        Ok(())
     }
 
     /// Runs the worker in the background until `stop` is cancelled.
@@ -241,5 +262,106 @@ impl<D: Deliver> OutboxWorker<D> {
             )
             .await
         })
+    }
+}
+
+/// Marks the rows `ids` delivered at `at`, in one statement (none when `ids` is empty). At
+/// most a batch of ids, so well within SQLite's limit on bound parameters.
+async fn mark_delivered(
+    conn: &mut SqliteConnection,
+    ids: &[i64],
+    at: chrono::DateTime<chrono::Utc>,
+) -> sqlx::Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut query = QueryBuilder::<Sqlite>::new("UPDATE outbox SET delivered_at = ");
+    query.push_bind(at).push(", last_error = NULL WHERE id IN (");
+    let mut separated = query.separated(", ");
+    for id in ids {
+        separated.push_bind(*id);
+    }
+    separated.push_unseparated(")");
+    query.build().execute(conn).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Succeeds, fails for now, or refuses, by the row's kind.
+    struct ByKind;
+
+    impl Deliver for ByKind {
+        async fn deliver(&self, entry: &OutboxEntry) -> Result<(), DeliveryError> {
+            match entry.kind.as_str() {
+                "ok" => Ok(()),
+                "retry" => Err(DeliveryError::Retry("down".into())),
+                _ => Err(DeliveryError::Permanent("refused".into())),
+            }
+        }
+    }
+
+    async fn pool_with(kinds: &[&str]) -> SqlitePool {
+        let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect("sqlite::memory:").await.unwrap();
+        sqlx::query(
+            "CREATE TABLE outbox (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, payload TEXT NOT NULL,
+                idempotency_key TEXT NOT NULL UNIQUE, request_id TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at INTEGER NOT NULL, last_error TEXT, created_at TEXT NOT NULL,
+                delivered_at TEXT, dead_at TEXT)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        let mut conn = pool.acquire().await.unwrap();
+        for (i, kind) in kinds.iter().enumerate() {
+            Outbox::enqueue(&mut conn, kind, &i, &format!("key-{i}")).await.unwrap();
+        }
+        pool
+    }
+
+    async fn outcomes(pool: &SqlitePool) -> Vec<(String, bool, bool, Option<String>)> {
+        sqlx::query_as("SELECT kind, delivered_at IS NOT NULL, dead_at IS NOT NULL, last_error FROM outbox ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn each_outcome_is_recorded_on_its_own_row() {
+        let pool = pool_with(&["ok", "retry", "ok", "dead", "ok"]).await;
+        let worker = OutboxWorker::new(pool.clone(), ByKind, OutboxSettings::default());
+        assert_eq!(worker.try_execute_task().await.unwrap(), Outcome::Worked);
+        let row = |kind: &str, delivered, dead, error: Option<&str>| {
+            (kind.to_owned(), delivered, dead, error.map(str::to_owned))
+        };
+        assert_eq!(
+            outcomes(&pool).await,
+            vec![
+                row("ok", true, false, None),
+                row("retry", false, false, Some("down")),
+                row("ok", true, false, None),
+                row("dead", false, true, Some("refused")),
+                row("ok", true, false, None),
+            ]
+        );
+        assert_eq!(counts(&pool).await.unwrap(), OutboxCounts { waiting: 1, delivered: 3, dead: 1 });
+    }
+
+    /// Rounds that need one statement, so run without a transaction.
+    #[tokio::test]
+    async fn a_round_of_one_statement_is_recorded_too() {
+        let cases: [(&[&str], OutboxCounts); 3] = [
+            (&["ok", "ok"], OutboxCounts { waiting: 0, delivered: 2, dead: 0 }),
+            (&["retry"], OutboxCounts { waiting: 1, delivered: 0, dead: 0 }),
+            (&["dead"], OutboxCounts { waiting: 0, delivered: 0, dead: 1 }),
+        ];
+        for (kinds, expected) in cases {
+            let pool = pool_with(kinds).await;
+            let worker = OutboxWorker::new(pool.clone(), ByKind, OutboxSettings::default());
+            assert_eq!(worker.try_execute_task().await.unwrap(), Outcome::Worked);
+            assert_eq!(counts(&pool).await.unwrap(), expected, "{kinds:?}");
+        }
     }
 }

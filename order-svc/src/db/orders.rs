@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use platform::api::orders::OrderStatus;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use super::{ItemRow, OrderRow};
 use crate::domain::{ValidItem, ValidOrder};
@@ -64,17 +64,31 @@ pub async fn insert_order(
     .await
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(order_id = order_id))]
-pub async fn insert_item(conn: &mut SqliteConnection, order_id: i64, item: &ValidItem) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
-        "INSERT INTO order_items (order_id, product_name, quantity, unit_price) VALUES (?1, ?2, ?3, ?4) RETURNING id",
-    )
-    .bind(order_id)
-    .bind(item.product_name.as_str())
-    .bind(item.quantity.get())
-    .bind(item.unit_price.get())
-    .fetch_one(conn)
-    .await
+/// All the items of a new order in one statement: at most `new_order::MAX_ITEMS` rows, well
+/// within SQLite's limit on bound parameters. Rows are inserted in the order given, so their
+/// ids ascend in that order; they come back sorted by id, as `fetch_items` reads them, since
+/// SQLite does not promise the order of `RETURNING` rows.
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = order_id, items = items.len()))]
+pub async fn insert_items(
+    conn: &mut SqliteConnection,
+    order_id: i64,
+    items: &[ValidItem],
+) -> sqlx::Result<Vec<ItemRow>> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut query =
+        QueryBuilder::<Sqlite>::new("INSERT INTO order_items (order_id, product_name, quantity, unit_price) ");
+    query.push_values(items, |mut row, item| {
+        row.push_bind(order_id)
+            .push_bind(item.product_name.as_str())
+            .push_bind(item.quantity.get())
+            .push_bind(item.unit_price.get());
+    });
+    query.push(" RETURNING id, order_id, product_name, quantity, unit_price");
+    let mut rows: Vec<ItemRow> = query.build_query_as().fetch_all(conn).await?;
+    rows.sort_unstable_by_key(|row| row.id);
+    Ok(rows)
 }
 
 /// Moves the order from `from` to `to`, only if it still is in `from`: of two concurrent
