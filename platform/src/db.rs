@@ -44,11 +44,12 @@ fn options(url: &str) -> anyhow::Result<SqliteConnectOptions> {
         .busy_timeout(Duration::from_secs(5)))
 }
 
-/// Opens (creating if needed) the database at `url` as one pool of `max_connections`.
+/// Opens (creating if needed) the database at `url` as one pool of `max_connections`; the
+/// services go through `Database`, which uses this for its writer.
 ///
 /// `synchronous = NORMAL` is the documented safe pairing with WAL: a power cut can lose the
 /// last transactions but never corrupts the file; a process crash loses nothing.
-pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<SqlitePool> {
+async fn connect(url: &str, max_connections: u32) -> anyhow::Result<SqlitePool> {
     let options = options(url)?.create_if_missing(true);
     let path = options.get_filename();
     if let Some(parent) = path.parent() {
