@@ -68,9 +68,8 @@ pub async fn create_order(state: &AppState, order: ValidOrder) -> ApiResult<Orde
     db::history::insert_creation(&mut tx, order_id, now).await?;
     let payment = NewPayment { order_id, amount: order.total_amount, currency: order.currency };
     let key = payment_key(order_id);
-    let payload = serde_json::to_string(&payment).map_err(anyhow::Error::from)?;
     let due_at = platform::db::now_millis() + millis(state.settings.payment_call_lease);
-    db::outbox::insert_deferred(&mut tx, KIND_PAYMENT, &payload, &key, due_at).await?;
+    Outbox::enqueue_at(&mut tx, KIND_PAYMENT, &payment, &key, due_at).await?;
     tx.commit().await?;
 
     let created = Order {

@@ -109,6 +109,47 @@ fn source_text(err: &dyn std::error::Error) -> String {
     cause.to_string()
 }
 
+/// The `Idempotency-Key` a caller sends so that its retries create nothing new: 1 ..= 200
+/// visible ASCII characters. Every service that honours the header reads it through here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub const MAX_LEN: usize = 200;
+
+    /// `None` when the header is absent. A present but unusable header is refused rather than
+    /// ignored: ignoring it would silently turn a retry into a duplicate.
+    pub fn from_headers(headers: &axum::http::HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
+        let Some(value) = headers.get(crate::api::IDEMPOTENCY_KEY_HEADER) else {
+            return Ok(None);
+        };
+        let text =
+            value.to_str().map_err(|_| ApiError::Unprocessable("Idempotency-Key must be visible ASCII text".into()))?;
+        IdempotencyKey::parse(text).map(Some)
+    }
+
+    pub fn parse(text: &str) -> Result<IdempotencyKey, ApiError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(ApiError::Unprocessable("Idempotency-Key must not be empty".into()));
+        }
+        if text.len() > Self::MAX_LEN {
+            return Err(ApiError::Unprocessable(format!(
+                "Idempotency-Key must be at most {} characters",
+                Self::MAX_LEN
+            )));
+        }
+        if !text.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
+            return Err(ApiError::Unprocessable("Idempotency-Key must be visible ASCII text".into()));
+        }
+        Ok(IdempotencyKey(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use axum::body::Body;
@@ -146,5 +187,19 @@ mod tests {
         assert_eq!(status_of(Some("application/json"), r#"{"a":"x","b":2}"#).await, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(status_of(Some("text/plain"), r#"{"a":1,"b":2}"#).await, StatusCode::UNSUPPORTED_MEDIA_TYPE);
         assert_eq!(status_of(None, r#"{"a":1,"b":2}"#).await, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    }
+
+    #[test]
+    fn idempotency_keys_are_one_to_two_hundred_visible_characters() {
+        use super::IdempotencyKey;
+        assert_eq!(IdempotencyKey::parse(" order-1-payment ").unwrap().as_str(), "order-1-payment");
+        assert!(IdempotencyKey::parse(&"k".repeat(200)).is_ok());
+        assert!(IdempotencyKey::parse(&"k".repeat(201)).is_err());
+        assert!(IdempotencyKey::parse("   ").is_err());
+        assert!(IdempotencyKey::parse("tab\there").is_err());
+        let mut headers = axum::http::HeaderMap::new();
+        assert_eq!(IdempotencyKey::from_headers(&headers).unwrap(), None);
+        headers.insert("idempotency-key", "abc".parse().unwrap());
+        assert_eq!(IdempotencyKey::from_headers(&headers).unwrap().unwrap().as_str(), "abc");
     }
 }

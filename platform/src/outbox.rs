@@ -69,13 +69,25 @@ impl Outbox {
         Self::default()
     }
 
-    /// Adds an effect inside the caller's transaction. A second row with the same key is
-    /// ignored, so enqueueing the same effect twice is harmless.
+    /// Adds an effect inside the caller's transaction, due at once. A second row with the
+    /// same key is ignored, so enqueueing the same effect twice is harmless.
     pub async fn enqueue(
         conn: &mut SqliteConnection,
         kind: &str,
         payload: &impl Serialize,
         idempotency_key: &str,
+    ) -> sqlx::Result<()> {
+        Self::enqueue_at(conn, kind, payload, idempotency_key, now_millis()).await
+    }
+
+    /// Like `enqueue`, but due only at `due_at` (milliseconds since the epoch): for an effect
+    /// the caller is about to attempt itself, kept as a fallback in case it never finishes.
+    pub async fn enqueue_at(
+        conn: &mut SqliteConnection,
+        kind: &str,
+        payload: &impl Serialize,
+        idempotency_key: &str,
+        due_at: i64,
     ) -> sqlx::Result<()> {
         let payload = serde_json::to_string(payload).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
         sqlx::query(
@@ -87,7 +99,7 @@ impl Outbox {
         .bind(payload)
         .bind(idempotency_key)
         .bind(crate::telemetry::current_request_id())
-        .bind(now_millis())
+        .bind(due_at)
         .bind(chrono::Utc::now())
         .execute(conn)
         .await?;

@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use platform::api::notifications::{Channel, Notification, NotificationStatus, TemplateName};
 use sqlx::SqlitePool;
 
-use crate::domain::{AcceptedNotification, IdempotencyKey};
+use crate::domain::AcceptedNotification;
+use platform::extract::IdempotencyKey;
 
 const COLUMNS: &str =
     "id, order_id, channel, recipient, template, subject, body, status, attempts, error, created_at, sent_at";

@@ -1,7 +1,6 @@
 //! The Notification Service's rules, free of HTTP and SQL: what a valid request is (parsed
 //! into types that cannot hold a bad value) and how a message is rendered.
 
-pub mod idempotency;
 pub mod order;
 pub mod recipient;
 pub mod templates;
@@ -9,7 +8,6 @@ pub mod templates;
 use platform::api::notifications::{Channel, NewEmail, NewSms, TemplateName};
 use platform::ApiResult;
 
-pub use idempotency::IdempotencyKey;
 pub use order::OrderDetails;
 pub use recipient::{EmailRecipient, PhoneNumber};
 pub use templates::RenderedMessage;

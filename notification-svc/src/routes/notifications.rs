@@ -13,7 +13,8 @@ use serde::Deserialize;
 
 use super::AppState;
 use crate::db::notifications::{self as db, ListFilter};
-use crate::domain::{AcceptedNotification, IdempotencyKey};
+use crate::domain::AcceptedNotification;
+use platform::extract::IdempotencyKey;
 
 const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 200;

@@ -1,5 +1,6 @@
-//! Validated inputs: an order reference, an amount within the transaction limits, an
-//! idempotency key and a free-text note (refund or decline reason), each with its limit.
+//! Validated inputs: an order reference, an amount within the transaction limits and a
+//! free-text note (refund or decline reason), each with its limit. (The Idempotency-Key is
+//! `platform::extract::IdempotencyKey`, shared with the Notification Service.)
 
 use platform::api::payments::{MAX_PAYMENT, MIN_PAYMENT};
 use platform::Yen;
@@ -42,28 +43,6 @@ impl PaymentAmount {
 
     pub fn yen(self) -> Yen {
         self.0
-    }
-}
-
-/// The client's `Idempotency-Key`: what makes a retried POST safe.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdempotencyKey(String);
-
-impl IdempotencyKey {
-    pub const MAX_CHARS: usize = 200;
-
-    pub fn parse(key: &str) -> Result<IdempotencyKey, String> {
-        if key.is_empty() {
-            Err("the Idempotency-Key header must not be empty".into())
-        } else if key.chars().count() > Self::MAX_CHARS {
-            Err(format!("the Idempotency-Key header must be at most {} characters", Self::MAX_CHARS))
-        } else {
-            Ok(IdempotencyKey(key.to_owned()))
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 }
 
@@ -115,14 +94,6 @@ mod tests {
         assert_eq!(OrderId::parse(1).unwrap().get(), 1);
         assert!(OrderId::parse(0).is_err());
         assert!(OrderId::parse(-7).is_err());
-    }
-
-    #[test]
-    fn idempotency_keys_are_non_empty_and_bounded() {
-        assert!(IdempotencyKey::parse("order-1-payment").is_ok());
-        assert!(IdempotencyKey::parse(&"k".repeat(200)).is_ok());
-        assert!(IdempotencyKey::parse(&"k".repeat(201)).is_err());
-        assert!(IdempotencyKey::parse("").is_err());
     }
 
     #[test]

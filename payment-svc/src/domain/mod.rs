@@ -4,5 +4,5 @@
 pub mod input;
 pub mod status;
 
-pub use input::{IdempotencyKey, Note, OrderId, PaymentAmount};
+pub use input::{Note, OrderId, PaymentAmount};
 pub use status::{refundable, settle, Settlement, Verdict};

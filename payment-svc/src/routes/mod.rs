@@ -5,15 +5,13 @@ pub mod payments;
 pub mod refunds;
 pub mod webhooks;
 
-use axum::http::HeaderMap;
 use axum::Router;
 use platform::api::payments::{GatewayEvent, NewPayment, NewRefund, Payment, PaymentStatus, Refund};
-use platform::api::{ErrorBody, IDEMPOTENCY_KEY_HEADER};
+use platform::api::ErrorBody;
 use platform::db::Database;
 use platform::outbox::Outbox;
-use platform::{ApiError, ApiResult, Currency, Yen};
+use platform::{Currency, Yen};
 
-use crate::domain::IdempotencyKey;
 use crate::gateway::Gateway;
 
 /// What every handler may use.
@@ -46,14 +44,3 @@ pub fn router(state: AppState) -> Router {
     tags((name = "payments", description = "Payments and refunds (FR-011 … FR-018)"))
 )]
 pub struct ApiDoc;
-
-/// The request's `Idempotency-Key`, if it sent one.
-fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<IdempotencyKey>> {
-    let Some(value) = headers.get(IDEMPOTENCY_KEY_HEADER) else {
-        return Ok(None);
-    };
-    let text = value
-        .to_str()
-        .map_err(|_| ApiError::Unprocessable("the Idempotency-Key header must be visible ASCII text".into()))?;
-    IdempotencyKey::parse(text).map(Some).map_err(ApiError::Unprocessable)
-}

@@ -9,10 +9,11 @@ use platform::api::ErrorBody;
 use platform::extract::{Json, Path};
 use platform::{ApiError, ApiResult};
 
-use super::{idempotency_key, AppState};
+use super::AppState;
 use crate::db::payments::{self as db, InsertOutcome, NewPendingPayment, PaymentRow};
 use crate::domain::{OrderId, PaymentAmount};
 use crate::gateway::ChargeOutcome;
+use platform::extract::IdempotencyKey;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -46,7 +47,7 @@ pub async fn create_payment(
     headers: HeaderMap,
     Json(body): Json<NewPayment>,
 ) -> ApiResult<(StatusCode, Json<Payment>)> {
-    let key = idempotency_key(&headers)?;
+    let key = IdempotencyKey::from_headers(&headers)?;
     let order_id = OrderId::parse(body.order_id).map_err(ApiError::Unprocessable)?;
     let amount = PaymentAmount::parse(body.amount).map_err(ApiError::BadRequest)?;
 

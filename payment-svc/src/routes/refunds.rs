@@ -9,9 +9,10 @@ use platform::api::ErrorBody;
 use platform::extract::Json;
 use platform::{ApiError, ApiResult};
 
-use super::{idempotency_key, AppState};
+use super::AppState;
 use crate::db::{self, is_unique_violation};
 use crate::domain::{refundable, Note};
+use platform::extract::IdempotencyKey;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/payments/refund", post(create_refund))
@@ -41,7 +42,7 @@ pub async fn create_refund(
     headers: HeaderMap,
     Json(body): Json<NewRefund>,
 ) -> ApiResult<(StatusCode, Json<Refund>)> {
-    let key = idempotency_key(&headers)?;
+    let key = IdempotencyKey::from_headers(&headers)?;
     let reason = Note::parse_optional(body.reason).map_err(ApiError::Unprocessable)?;
     let payment_id = body.payment_id;
 
