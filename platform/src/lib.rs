@@ -1,12 +1,13 @@
 //! The platform's shared crate.
 //!
-//! Without features: the JSON contracts (`api`) and money (`money`), which the services and
-//! the dashboard share. With `server` (the default): the pieces every axum service assembles
+//! Without features: the JSON contracts (`api`), money (`money`) and the rules of a new order
+//! (`new_order`), which the services and the dashboard share. With `server` (the default): the pieces every axum service assembles
 //! the same way — error type, extractors, database, telemetry, HTTP front, peer calls,
 //! worker loop and outbox — so there is one way to do each of those things.
 
 pub mod api;
 pub mod money;
+pub mod new_order;
 
 #[cfg(feature = "server")]
 pub mod config;

@@ -2,7 +2,7 @@
 //! PENDING rows, ordered by `next_attempt_at`).
 
 use chrono::{DateTime, Utc};
-use platform::api::notifications::{Channel, Notification, NotificationStatus, TemplateName};
+use platform::api::notifications::{Channel, Notification, NotificationStats, NotificationStatus, TemplateName};
 use sqlx::SqlitePool;
 
 use crate::domain::AcceptedNotification;
@@ -136,6 +136,19 @@ pub async fn count(pool: &SqlitePool, filter: ListFilter) -> sqlx::Result<i64> {
     .bind(filter.channel.map(Channel::as_str))
     .fetch_one(pool)
     .await
+}
+
+/// How many notifications are in each delivery status.
+#[tracing::instrument(skip_all)]
+pub async fn stats(pool: &SqlitePool) -> sqlx::Result<NotificationStats> {
+    let groups: Vec<(String, i64)> =
+        sqlx::query_as("SELECT status, COUNT(*) FROM notifications GROUP BY status").fetch_all(pool).await?;
+    let count_of = |status: NotificationStatus| groups.iter().find(|g| g.0 == status.as_str()).map_or(0, |g| g.1);
+    Ok(NotificationStats {
+        pending: count_of(NotificationStatus::Pending),
+        sent: count_of(NotificationStatus::Sent),
+        failed: count_of(NotificationStatus::Failed),
+    })
 }
 
 /// A notification the sender has taken on.

@@ -5,7 +5,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
-use platform::api::notifications::{Channel, NewEmail, NewSms, Notification, NotificationStatus};
+use platform::api::notifications::{Channel, NewEmail, NewSms, Notification, NotificationStats, NotificationStatus};
 use platform::api::{ErrorBody, TOTAL_COUNT_HEADER};
 use platform::extract::{Json, Path, Query};
 use platform::{ApiError, ApiResult};
@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/notifications/", get(list))
         .route("/api/v1/notifications/email", post(create_email))
         .route("/api/v1/notifications/sms", post(create_sms))
+        .route("/api/v1/notifications/stats", get(stats))
         .route("/api/v1/notifications/order/{order_id}", get(list_by_order))
         .route("/api/v1/notifications/{id}", get(get_one))
 }
@@ -99,6 +100,17 @@ async fn accept(
         }
     };
     Ok((StatusCode::CREATED, Json(row.try_into()?)))
+}
+
+/// The delivery queue at a glance: pending (the queue's depth), sent and failed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/notifications/stats",
+    tag = "notifications",
+    responses((status = 200, body = NotificationStats))
+)]
+pub async fn stats(State(state): State<AppState>) -> ApiResult<Json<NotificationStats>> {
+    Ok(Json(db::stats(&state.db.read).await?))
 }
 
 #[utoipa::path(

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use platform::api::notifications::{Channel, Notification, NotificationStatus};
+use platform::api::notifications::{Channel, Notification, NotificationStats, NotificationStatus};
 
 use crate::helpers::{email_request, sms_request, spawn_app, spawn_app_with};
 
@@ -77,6 +77,27 @@ async fn the_list_filters_by_status_and_channel_pages_newest_first_and_reports_t
 
     let (total, everything) = list(&app, "/api/v1/notifications/").await;
     assert_eq!((total, everything.len()), (5, 5));
+
+    let stats: NotificationStats = app.get("/api/v1/notifications/stats").await.json().await.unwrap();
+    assert_eq!(stats, NotificationStats { pending: 0, sent: 3, failed: 2 });
+}
+
+#[tokio::test]
+async fn stats_show_the_queue_depth_while_notifications_wait() {
+    let app = spawn_app_with(|config| config.max_attempts = 1_000).await;
+    let empty: NotificationStats = app.get("/api/v1/notifications/stats").await.json().await.unwrap();
+    assert_eq!(empty, NotificationStats { pending: 0, sent: 0, failed: 0 });
+
+    // The SMS gateway is broken, so the two SMS stay queued for retries; the e-mail goes out.
+    std::fs::remove_dir_all(&app.config.sms_dir).unwrap();
+    std::fs::write(&app.config.sms_dir, b"not a folder").unwrap();
+    for order_id in 1..=2 {
+        assert_eq!(app.post_sms(&sms_request(order_id)).await.status(), 201);
+    }
+    let email = app.accept_email(&email_request(3)).await;
+    app.wait_until_settled(email.id, Duration::from_secs(5)).await;
+    let stats: NotificationStats = app.get("/api/v1/notifications/stats").await.json().await.unwrap();
+    assert_eq!(stats, NotificationStats { pending: 2, sent: 1, failed: 0 });
 }
 
 async fn list(app: &crate::helpers::TestApp, path: &str) -> (i64, Vec<Notification>) {

@@ -1,7 +1,10 @@
 //! The `orders` and `order_items` tables.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
-use platform::api::orders::OrderStatus;
+use platform::api::orders::{OrderStats, OrderStatus, StatusCount};
+use platform::Yen;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use super::{ItemRow, OrderRow};
@@ -11,36 +14,63 @@ use crate::domain::{ValidItem, ValidOrder};
 #[derive(Debug, Clone, Default)]
 pub struct OrderFilter {
     pub status: Option<OrderStatus>,
+    /// The whole address, case-insensitive.
     pub customer_email: Option<String>,
+    /// A LIKE pattern (see `OrderFilter::email_containing`).
+    email_pattern: Option<String>,
 }
 
 impl OrderFilter {
-    /// Index into the statement variants below. One fixed statement per combination keeps
-    /// each one prepared once per connection and lets SQLite use the matching index, which
-    /// an `(?1 IS NULL OR status = ?1)` catch-all would not.
+    /// Orders whose customer address contains `text`, case-insensitive (the dashboard's
+    /// search box). `%`, `_` and `\` in `text` are matched literally.
+    pub fn email_containing(mut self, text: &str) -> OrderFilter {
+        let mut pattern = String::with_capacity(text.len() + 2);
+        pattern.push('%');
+        for c in text.chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('%');
+        self.email_pattern = Some(pattern);
+        self
+    }
+
+    /// Index into the statement variants below: one bit per condition in use.
     fn variant(&self) -> usize {
-        usize::from(self.status.is_some()) | (usize::from(self.customer_email.is_some()) << 1)
+        usize::from(self.status.is_some())
+            | (usize::from(self.customer_email.is_some()) << 1)
+            | (usize::from(self.email_pattern.is_some()) << 2)
     }
 }
 
-/// The four WHERE variants of one statement, in `OrderFilter::variant` order. Unused
+/// The conditions of `OrderFilter`, bound as ?1, ?2 and ?3 in every statement. Unused
 /// parameters are bound but unreferenced, which SQLite allows.
-macro_rules! by_filter {
-    ($head:literal, $tail:literal) => {
-        [
-            concat!($head, $tail),
-            concat!($head, " WHERE status = ?1", $tail),
-            concat!($head, " WHERE customer_email = ?2", $tail),
-            concat!($head, " WHERE status = ?1 AND customer_email = ?2", $tail),
-        ]
-    };
+const CONDITIONS: [&str; 3] = ["status = ?1", "customer_email = ?2", "customer_email LIKE ?3 ESCAPE '\\'"];
+
+/// One fixed statement per combination of conditions, in `OrderFilter::variant` order. Each is
+/// prepared once per connection and lets SQLite use the matching index, which an
+/// `(?1 IS NULL OR status = ?1)` catch-all would not.
+fn by_filter(head: &str, tail: &str) -> [String; 8] {
+    std::array::from_fn(|variant| {
+        let used: Vec<&str> =
+            CONDITIONS.iter().enumerate().filter(|(bit, _)| variant & (1 << bit) != 0).map(|(_, c)| *c).collect();
+        if used.is_empty() {
+            format!("{head}{tail}")
+        } else {
+            format!("{head} WHERE {}{tail}", used.join(" AND "))
+        }
+    })
 }
 
-const COUNT_SQL: [&str; 4] = by_filter!("SELECT COUNT(*) FROM orders", "");
-const PAGE_SQL: [&str; 4] = by_filter!(
-    "SELECT id, customer_email, customer_name, status, total_amount, currency, created_at, updated_at FROM orders",
-    " ORDER BY id DESC LIMIT ?3 OFFSET ?4"
-);
+static COUNT_SQL: LazyLock<[String; 8]> = LazyLock::new(|| by_filter("SELECT COUNT(*) FROM orders", ""));
+static PAGE_SQL: LazyLock<[String; 8]> = LazyLock::new(|| {
+    by_filter(
+        "SELECT id, customer_email, customer_name, status, total_amount, currency, created_at, updated_at FROM orders",
+        " ORDER BY id DESC LIMIT ?4 OFFSET ?5",
+    )
+});
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_order(
@@ -64,7 +94,7 @@ pub async fn insert_order(
     .await
 }
 
-/// All the items of a new order in one statement: at most `new_order::MAX_ITEMS` rows, well
+/// All the items of a new order in one statement: at most `platform::new_order::MAX_ITEMS` rows, well
 /// within SQLite's limit on bound parameters. Rows are inserted in the order given, so their
 /// ids ascend in that order; they come back sorted by id, as `fetch_items` reads them, since
 /// SQLite does not promise the order of `RETURNING` rows.
@@ -131,9 +161,10 @@ pub async fn fetch_items(pool: &SqlitePool, order_id: i64) -> sqlx::Result<Vec<I
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn count_orders(pool: &SqlitePool, filter: &OrderFilter) -> sqlx::Result<i64> {
-    sqlx::query_scalar(COUNT_SQL[filter.variant()])
+    sqlx::query_scalar(COUNT_SQL[filter.variant()].as_str())
         .bind(filter.status.map(OrderStatus::as_str))
         .bind(filter.customer_email.as_deref())
+        .bind(filter.email_pattern.as_deref())
         .fetch_one(pool)
         .await
 }
@@ -146,9 +177,10 @@ pub async fn list_orders(
     skip: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<OrderRow>> {
-    sqlx::query_as(PAGE_SQL[filter.variant()])
+    sqlx::query_as(PAGE_SQL[filter.variant()].as_str())
         .bind(filter.status.map(OrderStatus::as_str))
         .bind(filter.customer_email.as_deref())
+        .bind(filter.email_pattern.as_deref())
         .bind(limit)
         .bind(skip)
         .fetch_all(pool)
@@ -188,4 +220,31 @@ mod tests {
         filter.status = None;
         assert!(COUNT_SQL[filter.variant()].ends_with("WHERE customer_email = ?2"));
     }
+}
+
+/// The overview figures, from two aggregate statements over the orders table.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn stats(pool: &SqlitePool, today_starts_at: DateTime<Utc>) -> sqlx::Result<OrderStats> {
+    let groups: Vec<(String, i64, i64)> =
+        sqlx::query_as("SELECT status, COUNT(*), COALESCE(SUM(total_amount), 0) FROM orders GROUP BY status")
+            .fetch_all(pool)
+            .await?;
+    let orders_today: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE created_at >= ?1")
+        .bind(today_starts_at)
+        .fetch_one(pool)
+        .await?;
+    let count_of = |status: OrderStatus| groups.iter().find(|g| g.0 == status.as_str()).map_or((0, 0), |g| (g.1, g.2));
+    let by_status: Vec<StatusCount> =
+        OrderStatus::ALL.into_iter().map(|status| StatusCount { status, count: count_of(status).0 }).collect();
+    let paid_revenue = [OrderStatus::Paid, OrderStatus::Shipped, OrderStatus::Delivered]
+        .into_iter()
+        .map(|status| count_of(status).1)
+        .sum();
+    Ok(OrderStats {
+        total_orders: by_status.iter().map(|s| s.count).sum(),
+        by_status,
+        paid_revenue: Yen::new(paid_revenue),
+        orders_today,
+        today_starts_at,
+    })
 }

@@ -1,8 +1,8 @@
 //! The Order Service's rules, free of I/O: what a valid new order is, which status changes
 //! are allowed and what each one sets in motion. Everything here is unit-tested in place.
 
-pub mod new_order;
 pub mod status;
 
-pub use new_order::{InvalidOrder, StatusReason, ValidItem, ValidOrder};
+// The rules of a new order are shared with the dashboard, so they live in `platform`.
+pub use platform::new_order::{InvalidOrder, StatusReason, ValidItem, ValidOrder};
 pub use status::{Effect, IllegalTransition, PaymentEventAction, PaymentEventConflict};

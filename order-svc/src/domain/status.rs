@@ -38,20 +38,20 @@ const CANCELLED: &[Effect] = &[Effect::Email(TemplateName::OrderCancelled)];
 // independently.
 const CANCELLED_AFTER_PAYMENT: &[Effect] = &[Effect::Refund, Effect::Email(TemplateName::OrderCancelled)];
 
-/// Checks `from → to` against the machine and returns the effects of the change.
-/// Staying in the same status is not a transition, so it is illegal too.
+/// Checks `from → to` against the machine (`OrderStatus::can_become`, shared with the
+/// dashboard) and returns the effects of the change.
 pub fn transition(from: OrderStatus, to: OrderStatus) -> Result<&'static [Effect], IllegalTransition> {
     use OrderStatus::*;
-    match (from, to) {
-        (Pending, PaymentProcessing) => Ok(&[]),
-        (PaymentProcessing, Paid) => Ok(CONFIRMATION),
-        (PaymentProcessing, Pending) => Ok(&[]),
-        (Paid, Shipped) => Ok(SHIPPED),
-        (Shipped, Delivered) => Ok(&[]),
-        (Pending, Cancelled) => Ok(CANCELLED),
-        (Paid, Cancelled) => Ok(CANCELLED_AFTER_PAYMENT),
-        _ => Err(IllegalTransition { from, to }),
+    if !from.can_become(to) {
+        return Err(IllegalTransition { from, to });
     }
+    Ok(match (from, to) {
+        (PaymentProcessing, Paid) => CONFIRMATION,
+        (Paid, Shipped) => SHIPPED,
+        (Pending, Cancelled) => CANCELLED,
+        (Paid, Cancelled) => CANCELLED_AFTER_PAYMENT,
+        _ => &[],
+    })
 }
 
 /// What a payment event (the Payment Service's webhook) does to an order.

@@ -45,6 +45,7 @@ pub fn router(state: AppState) -> Router {
     paths(
         orders::create_order,
         orders::list_orders,
+        orders::get_stats,
         orders::get_order,
         orders::get_history,
         orders::update_status,
@@ -59,6 +60,8 @@ pub fn router(state: AppState) -> Router {
         platform::api::orders::OrderStatus,
         platform::api::orders::StatusUpdate,
         platform::api::orders::StatusChange,
+        platform::api::orders::OrderStats,
+        platform::api::orders::StatusCount,
         platform::api::orders::PaymentWebhook,
         platform::api::payments::PaymentStatus,
         platform::api::ErrorBody,

@@ -8,7 +8,10 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use axum::Router;
-use platform::api::orders::{NewOrder, Order, OrderItem, OrderStatus, PaymentWebhook, StatusChange, StatusUpdate};
+use chrono::{DateTime, FixedOffset, NaiveTime, Utc};
+use platform::api::orders::{
+    NewOrder, Order, OrderItem, OrderStats, OrderStatus, PaymentWebhook, StatusChange, StatusUpdate,
+};
 use platform::api::{ErrorBody, TOTAL_COUNT_HEADER};
 use platform::extract::{Json, Path, Query};
 use platform::{ApiError, ApiResult};
@@ -28,6 +31,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/orders", post(create_order).get(list_orders))
         .route("/api/v1/orders/", post(create_order).get(list_orders))
+        .route("/api/v1/orders/stats", get(get_stats))
         .route("/api/v1/orders/{order_id}", get(get_order).delete(cancel_order))
         .route("/api/v1/orders/{order_id}/history", get(get_history))
         .route("/api/v1/orders/{order_id}/status", put(update_status))
@@ -67,8 +71,10 @@ pub struct ListQuery {
     limit: Option<i64>,
     /// Only orders in this status (the lowercase API names).
     status: Option<String>,
-    /// Only orders of this customer (case-insensitive).
+    /// Only orders of this customer (the whole address, case-insensitive).
     customer_email: Option<String>,
+    /// Only orders whose customer address contains this text (case-insensitive).
+    q: Option<String>,
 }
 
 /// List orders, newest first. The total number of matching orders is in `X-Total-Count`.
@@ -102,8 +108,12 @@ pub async fn list_orders(
             ApiError::Unprocessable(format!("status must be one of {}", known.join(", ")))
         })?),
     };
-    let customer_email = query.customer_email.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty());
-    let filter = OrderFilter { status, customer_email };
+    let mut filter = OrderFilter::default();
+    filter.status = status;
+    filter.customer_email = query.customer_email.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty());
+    if let Some(text) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        filter = filter.email_containing(text);
+    }
 
     let total = db::orders::count_orders(&state.db.read, &filter).await?;
     let rows = db::orders::list_orders(&state.db.read, &filter, skip, limit).await?;
@@ -120,6 +130,26 @@ pub async fn list_orders(
         })
         .collect::<anyhow::Result<Vec<Order>>>()?;
     Ok(([(TOTAL_COUNT_HEADER, total.to_string())], Json(orders)))
+}
+
+/// Figures for the dashboard's overview: orders per status, money taken, orders today.
+#[utoipa::path(
+    get,
+    path = "/api/v1/orders/stats",
+    tag = "orders",
+    responses((status = 200, description = "Order figures", body = OrderStats))
+)]
+pub async fn get_stats(State(state): State<AppState>) -> ApiResult<Json<OrderStats>> {
+    let today_starts_at = start_of_day_in_japan(Utc::now());
+    let stats = db::orders::stats(&state.db.read, today_starts_at).await?;
+    Ok(Json(stats))
+}
+
+/// "Today" is the operations team's day: Japan time (UTC+9, no daylight saving time).
+fn start_of_day_in_japan(now: DateTime<Utc>) -> DateTime<Utc> {
+    let japan = FixedOffset::east_opt(9 * 3600).expect("UTC+9 is a valid offset");
+    let midnight = now.with_timezone(&japan).date_naive().and_time(NaiveTime::MIN);
+    midnight.and_local_timezone(japan).single().map_or(now, |start| start.with_timezone(&Utc))
 }
 
 /// One order with its items.

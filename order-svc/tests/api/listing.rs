@@ -1,7 +1,9 @@
 //! Listing orders: pages by `skip`/`limit` (default 20, at most 100), newest first, the total
-//! in `X-Total-Count`, and filters by status and customer e-mail.
+//! in `X-Total-Count`, filters by status and customer e-mail, search within the e-mail, and the
+//! overview figures of `/api/v1/orders/stats`.
 
-use platform::api::orders::{Order, OrderStatus};
+use platform::api::orders::{Order, OrderStats, OrderStatus};
+use platform::Yen;
 
 use crate::helpers::{detail_of, order_body, spawn_platform, TestPlatform};
 
@@ -111,4 +113,60 @@ async fn listing_refuses_a_bad_page_or_filter() {
     }
     let (orders, _) = list(&app, "limit=1&skip=0").await;
     assert_eq!(orders.len(), 1, "the limits themselves are fine");
+}
+
+#[tokio::test]
+async fn search_finds_orders_by_part_of_the_email_ignoring_case() {
+    let app = spawn_platform().await;
+    let (all, bobs) = seed(&app).await;
+    let odd = app.create_order_ok(&order_body("100%_real@example.jp", &[("本", 1, 1_000)])).await;
+
+    let (found, total) = list(&app, "q=BOB").await;
+    assert_eq!((ids(&found), total), (newest_first(&bobs), 3));
+
+    let (found, total) = list(&app, "q=example.com&limit=100").await;
+    assert_eq!((ids(&found), total), (newest_first(&all), 25), "every seeded address contains it");
+
+    let (found, total) = list(&app, "q=bob&status=paid").await;
+    assert_eq!((found.len(), total), (0, 0), "search combines with the status filter");
+
+    // `%` and `_` are matched literally, not as wildcards.
+    let (found, total) = list(&app, "q=%25").await;
+    assert_eq!((ids(&found), total), (vec![odd.id], 1), "`%` is not an any-text wildcard");
+    let (found, total) = list(&app, "q=a_i").await;
+    assert_eq!((found.len(), total), (0, 0), "`_` is not a one-character wildcard");
+
+    let (found, total) = list(&app, "q=%20%20").await;
+    assert_eq!(total, 26, "a blank search is no search");
+    assert_eq!(found.len(), 20);
+}
+
+#[tokio::test]
+async fn stats_count_orders_per_status_and_the_money_taken() {
+    let app = spawn_platform().await;
+    let response = app.client.get(app.order_url("/api/v1/orders/stats")).send().await.expect("stats");
+    assert_eq!(response.status(), 200);
+    let empty: OrderStats = response.json().await.expect("stats body");
+    assert_eq!((empty.total_orders, empty.orders_today, empty.paid_revenue), (0, 0, Yen::ZERO));
+    assert_eq!(empty.by_status.len(), OrderStatus::ALL.len(), "every status is listed, even at 0");
+
+    seed(&app).await; // 22 paid orders of ¥1,000 and 3 pending ones
+    let shipped = app.create_order_ok(&order_body(ALICE, &[("椅子", 2, 4_500)])).await;
+    assert_eq!(app.set_status(shipped.id, "shipped").await.status(), 200);
+    let cancelled = app.create_order_ok(&order_body(ALICE, &[("机", 1, 30_000)])).await;
+    assert_eq!(app.cancel(cancelled.id).await.status(), 200);
+
+    let stats: OrderStats =
+        app.client.get(app.order_url("/api/v1/orders/stats")).send().await.unwrap().json().await.unwrap();
+    let count = |status: OrderStatus| stats.by_status.iter().find(|s| s.status == status).map(|s| s.count);
+    assert_eq!(count(OrderStatus::Paid), Some(22));
+    assert_eq!(count(OrderStatus::Pending), Some(3));
+    assert_eq!(count(OrderStatus::Shipped), Some(1));
+    assert_eq!(count(OrderStatus::Cancelled), Some(1));
+    assert_eq!(count(OrderStatus::Delivered), Some(0));
+    assert_eq!(stats.total_orders, 27);
+    assert_eq!(stats.orders_today, 27, "all were created just now");
+    // Paid and shipped orders count; pending (never paid) and cancelled (refunded) ones do not.
+    assert_eq!(stats.paid_revenue, Yen::new(22 * 1_000 + 9_000));
+    assert!(stats.today_starts_at <= chrono::Utc::now());
 }

@@ -136,3 +136,13 @@ pub struct Template {
     pub subject: Option<String>,
     pub description: String,
 }
+
+/// Body of `GET /api/v1/notifications/stats`: the delivery queue at a glance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct NotificationStats {
+    /// Waiting to be sent (or retried): the depth of the queue.
+    pub pending: i64,
+    pub sent: i64,
+    /// Given up on after the last retry.
+    pub failed: i64,
+}

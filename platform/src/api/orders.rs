@@ -42,6 +42,22 @@ impl OrderStatus {
     pub fn parse(text: &str) -> Option<OrderStatus> {
         OrderStatus::ALL.into_iter().find(|s| s.as_str() == text)
     }
+
+    /// The transitions of 002 §4. Staying in the same status is not a transition. The Order
+    /// Service enforces this table; the dashboard offers only the actions it allows.
+    pub fn can_become(self, to: OrderStatus) -> bool {
+        use OrderStatus::*;
+        matches!(
+            (self, to),
+            (Pending, PaymentProcessing)
+                | (PaymentProcessing, Paid)
+                | (PaymentProcessing, Pending)
+                | (Paid, Shipped)
+                | (Shipped, Delivered)
+                | (Pending, Cancelled)
+                | (Paid, Cancelled)
+        )
+    }
 }
 
 impl std::fmt::Display for OrderStatus {
@@ -120,4 +136,25 @@ pub struct PaymentWebhook {
     pub status: PaymentStatus,
     #[serde(default)]
     pub reason: Option<String>,
+}
+
+/// How many orders are in one status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct StatusCount {
+    pub status: OrderStatus,
+    pub count: i64,
+}
+
+/// Body of `GET /api/v1/orders/stats`: the dashboard's overview figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OrderStats {
+    /// Every status, in lifecycle order, with 0 where there are none.
+    pub by_status: Vec<StatusCount>,
+    pub total_orders: i64,
+    /// Money taken and kept: the totals of the orders that are paid, shipped or delivered.
+    pub paid_revenue: Yen,
+    /// Orders created since `today_starts_at`.
+    pub orders_today: i64,
+    /// Midnight of the current day in Japan time (UTC+9).
+    pub today_starts_at: DateTime<Utc>,
 }

@@ -1,12 +1,15 @@
 //! A new order as the client sends it, turned into one that cannot be wrong: every field
 //! checked, names trimmed, the total computed without overflow. Also the reason of a status
-//! change. Parse, don't validate: the rest of the service only ever sees `ValidOrder`.
+//! change. Parse, don't validate: the rest of the Order Service only ever sees `ValidOrder`.
+//!
+//! These rules live here, outside the Order Service, because the dashboard's order form runs
+//! the very same code in the browser to show each problem inline before it submits.
 
 use std::fmt;
 
+use crate::api::orders::{NewOrder, NewOrderItem};
+use crate::money::{Currency, Yen};
 use email_address::{EmailAddress, Options};
-use platform::api::orders::{NewOrder, NewOrderItem};
-use platform::{Currency, Yen};
 
 pub const MAX_EMAIL_CHARS: usize = 254;
 pub const MAX_NAME_CHARS: usize = 200;
