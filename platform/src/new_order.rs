@@ -34,17 +34,18 @@ impl std::error::Error for InvalidOrder {}
 pub struct CustomerEmail(String);
 
 impl CustomerEmail {
-    pub fn parse(text: &str) -> Result<CustomerEmail, String> {
+    /// `field` names the input in the message: the API's field name, or a form's label.
+    pub fn parse(field: &str, text: &str) -> Result<CustomerEmail, String> {
         let text = text.trim();
         if text.chars().count() > MAX_EMAIL_CHARS {
-            return Err(format!("customer_email must be at most {MAX_EMAIL_CHARS} characters"));
+            return Err(format!("{field} must be at most {MAX_EMAIL_CHARS} characters"));
         }
         // Display names (`Taro <t@example.jp>`) and IP literals are valid RFC 5322 but not
         // something a shop can mail reliably, so they are refused.
         let options = Options::default().without_display_text().without_domain_literal().with_required_tld();
         match EmailAddress::parse_with_options(text, options) {
             Ok(_) => Ok(CustomerEmail(text.to_owned())),
-            Err(_) => Err("customer_email is not a valid e-mail address".to_owned()),
+            Err(_) => Err(format!("{field} is not a valid e-mail address")),
         }
     }
 
@@ -102,6 +103,15 @@ impl Quantity {
     }
 }
 
+/// A unit price: any amount of yen that is not negative (a free item is allowed).
+pub fn parse_unit_price(field: &str, price: Yen) -> Result<Yen, String> {
+    if price < Yen::ZERO {
+        Err(format!("{field} must not be negative"))
+    } else {
+        Ok(price)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidItem {
     pub product_name: Name,
@@ -114,11 +124,7 @@ impl ValidItem {
     fn parse(index: usize, item: NewOrderItem) -> Result<ValidItem, Vec<String>> {
         let product_name = Name::parse(&format!("items[{index}].product_name"), &item.product_name);
         let quantity = Quantity::parse(&format!("items[{index}].quantity"), item.quantity);
-        let unit_price = if item.unit_price < Yen::ZERO {
-            Err(format!("items[{index}].unit_price must not be negative"))
-        } else {
-            Ok(item.unit_price)
-        };
+        let unit_price = parse_unit_price(&format!("items[{index}].unit_price"), item.unit_price);
         match (product_name, quantity, unit_price) {
             (Ok(product_name), Ok(quantity), Ok(unit_price)) => Ok(ValidItem { product_name, quantity, unit_price }),
             (a, b, c) => Err([a.err(), b.err(), c.err()].into_iter().flatten().collect()),
@@ -149,7 +155,8 @@ pub struct ValidOrder {
 impl ValidOrder {
     pub fn parse(order: NewOrder) -> Result<ValidOrder, InvalidOrder> {
         let mut problems = Vec::new();
-        let customer_email = CustomerEmail::parse(&order.customer_email).map_err(|e| problems.push(e)).ok();
+        let customer_email =
+            CustomerEmail::parse("customer_email", &order.customer_email).map_err(|e| problems.push(e)).ok();
         let customer_name = Name::parse("customer_name", &order.customer_name).map_err(|e| problems.push(e)).ok();
         if order.items.is_empty() {
             problems.push("items must contain at least one item".to_owned());
@@ -273,7 +280,7 @@ mod tests {
 
     #[test]
     fn customer_email_is_trimmed() {
-        assert_eq!(CustomerEmail::parse("  a@example.com ").unwrap().as_str(), "a@example.com");
+        assert_eq!(CustomerEmail::parse("customer_email", "  a@example.com ").unwrap().as_str(), "a@example.com");
     }
 
     /// An address of exactly `len` characters: labels stay under the crate's 63-character
@@ -294,10 +301,13 @@ mod tests {
     fn customer_email_may_be_254_characters_but_not_255() {
         let at_limit = address_of_length(254);
         assert_eq!(at_limit.len(), 254);
-        assert!(CustomerEmail::parse(&at_limit).is_ok(), "{at_limit}");
+        assert!(CustomerEmail::parse("customer_email", &at_limit).is_ok(), "{at_limit}");
         let too_long = address_of_length(255);
         assert_eq!(too_long.len(), 255);
-        assert_eq!(CustomerEmail::parse(&too_long).unwrap_err(), "customer_email must be at most 254 characters");
+        assert_eq!(
+            CustomerEmail::parse("customer_email", &too_long).unwrap_err(),
+            "customer_email must be at most 254 characters"
+        );
     }
 
     #[test]

@@ -205,23 +205,6 @@ pub async fn fetch_items_of(pool: &SqlitePool, order_ids: &[i64]) -> sqlx::Resul
     .await
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn filter_variants_reference_only_their_parameters() {
-        let mut filter = OrderFilter::default();
-        assert!(!PAGE_SQL[filter.variant()].contains("WHERE"));
-        filter.status = Some(OrderStatus::Paid);
-        assert!(PAGE_SQL[filter.variant()].contains("WHERE status = ?1 ORDER"));
-        filter.customer_email = Some("a@example.com".into());
-        assert!(PAGE_SQL[filter.variant()].contains("status = ?1 AND customer_email = ?2"));
-        filter.status = None;
-        assert!(COUNT_SQL[filter.variant()].ends_with("WHERE customer_email = ?2"));
-    }
-}
-
 /// The overview figures, from two aggregate statements over the orders table.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn stats(pool: &SqlitePool, today_starts_at: DateTime<Utc>) -> sqlx::Result<OrderStats> {
@@ -247,4 +230,21 @@ pub async fn stats(pool: &SqlitePool, today_starts_at: DateTime<Utc>) -> sqlx::R
         orders_today,
         today_starts_at,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_variants_reference_only_their_parameters() {
+        let mut filter = OrderFilter::default();
+        assert!(!PAGE_SQL[filter.variant()].contains("WHERE"));
+        filter.status = Some(OrderStatus::Paid);
+        assert!(PAGE_SQL[filter.variant()].contains("WHERE status = ?1 ORDER"));
+        filter.customer_email = Some("a@example.com".into());
+        assert!(PAGE_SQL[filter.variant()].contains("status = ?1 AND customer_email = ?2"));
+        filter.status = None;
+        assert!(COUNT_SQL[filter.variant()].ends_with("WHERE customer_email = ?2"));
+    }
 }

@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         payments::create_payment,
         payments::get_payment,
         payments::get_payment_by_order,
+        payments::list_payments,
         refunds::create_refund,
         webhooks::gateway_webhook,
     ),

@@ -6,7 +6,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use platform::api::payments::{NewPayment, Payment, PaymentStatus};
 use platform::api::ErrorBody;
-use platform::extract::{Json, Path};
+use platform::extract::{Json, Path, Query};
 use platform::{ApiError, ApiResult};
 
 use super::AppState;
@@ -17,8 +17,8 @@ use platform::extract::IdempotencyKey;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/payments", post(create_payment))
-        .route("/api/v1/payments/", post(create_payment))
+        .route("/api/v1/payments", post(create_payment).get(list_payments))
+        .route("/api/v1/payments/", post(create_payment).get(list_payments))
         .route("/api/v1/payments/{payment_id}", get(get_payment))
         .route("/api/v1/payments/order/{order_id}", get(get_payment_by_order))
 }
@@ -142,6 +142,36 @@ pub async fn get_payment(State(state): State<AppState>, Path(payment_id): Path<i
     let row =
         db::find_by_id(&state.db.read, payment_id).await?.ok_or_else(|| ApiError::not_found("payment", payment_id))?;
     Ok(Json(row.into_api()?))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// The order whose payments to list (required).
+    order_id: i64,
+}
+
+/// The payments of an order, as a list: empty when it has none, so that "no payment yet" is
+/// an ordinary answer (200) rather than an error (the dashboard polls it).
+#[utoipa::path(
+    get,
+    path = "/api/v1/payments/",
+    tag = "payments",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "The order's payment with its refund, or nothing", body = [Payment]),
+        (status = 422, description = "order_id missing or not an integer", body = ErrorBody),
+    )
+)]
+pub async fn list_payments(
+    State(state): State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> ApiResult<Json<Vec<Payment>>> {
+    let payments = match db::find_by_order(&state.db.read, query.order_id).await? {
+        Some(row) => vec![row.into_api()?],
+        None => Vec::new(),
+    };
+    Ok(Json(payments))
 }
 
 /// The payment of an order (FR-017); the Order Service uses it before refunding.

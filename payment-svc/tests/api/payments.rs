@@ -169,6 +169,23 @@ async fn a_payment_is_found_by_id_and_by_order() {
     let by_order = app.get("/api/v1/payments/order/11").await;
     assert_eq!(by_order.status(), 200);
     assert_eq!(by_order.json::<Value>().await.unwrap(), created);
+
+    let listed = app.get("/api/v1/payments/?order_id=11").await;
+    assert_eq!(listed.status(), 200);
+    assert_eq!(listed.json::<Value>().await.unwrap(), json!([created]));
+}
+
+#[tokio::test]
+async fn the_list_of_an_order_without_payment_is_empty_and_needs_an_order_id() {
+    let app = spawn_app().await;
+    let listed = app.get("/api/v1/payments?order_id=999").await;
+    assert_eq!(listed.status(), 200);
+    assert_eq!(listed.json::<Value>().await.unwrap(), json!([]));
+    for query in ["", "?order_id=", "?order_id=abc", "?order_id=1.5"] {
+        let response = app.get(&format!("/api/v1/payments/{query}")).await;
+        assert_eq!(response.status(), 422, "GET ?{query}");
+        assert!(!detail(response).await.is_empty());
+    }
 }
 
 #[tokio::test]

@@ -66,7 +66,7 @@ impl std::fmt::Display for OrderStatus {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewOrderItem {
     #[schema(example = "ノートPC")]
     pub product_name: String,
@@ -76,7 +76,7 @@ pub struct NewOrderItem {
 }
 
 /// Body of `POST /api/v1/orders/` (002 §2.1).
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewOrder {
     #[schema(example = "tanaka@example.co.jp")]
     pub customer_email: String,
