@@ -1,25 +1,60 @@
 # The two commands of the README — `make run` and `make test` — plus `make bench`.
-# Every target installs what it needs first, idempotently, so a fresh machine needs nothing
-# done by hand.
+# Every target installs what it needs first, idempotently (a second run skips each step in
+# well under a second), so a fresh machine needs nothing done by hand.
 
 SERVICES := order-svc payment-svc notification-svc
+CARGO_LEPTOS_VERSION := 0.3.10
+# The wasm-bindgen CLI must be exactly the crate's version, which Cargo.lock pins.
+WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' Cargo.lock)
+# Root installs system packages directly; anyone else through sudo.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test bench build setup-bench fmt lint clean
+.PHONY: run test test-rust test-e2e bench build build-debug setup setup-dashboard setup-browser setup-bench fmt lint clean
 
-## make run: build the services (release) and start them; Ctrl-C stops them all.
-run: build
+## make run: build everything (release) and start the three services and the dashboard.
+run: setup-dashboard build
 	@bash .ci/start-services.sh target/release
 
 build:
 	cargo build --release $(addprefix -p ,$(SERVICES))
+	cargo leptos build --release
 
-## make test: every test of the workspace (unit, integration over real HTTP).
-test:
+## make test: every test — unit and integration over real HTTP, then the end-to-end tests
+## in Chromium against the real services and dashboard.
+test: setup test-rust test-e2e
+
+test-rust:
 	cargo test --workspace --no-fail-fast
 
+test-e2e: build-debug
+	cd end2end && npx playwright test
+
+build-debug:
+	cargo build $(addprefix -p ,$(SERVICES))
+	cargo leptos build
+
 ## make bench: the load benchmark of BENCHMARKS.md, with oha as the load generator.
-bench: setup-bench build
+bench: setup-bench
+	cargo build --release $(addprefix -p ,$(SERVICES))
 	@bash .ci/bench.sh
+
+setup: setup-dashboard setup-browser
+
+# What building the dashboard needs: the WASM target, cargo-leptos, the wasm-bindgen CLI,
+# and the npm tools (Tailwind, wasm-opt, Playwright) from package-lock.json.
+setup-dashboard:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@cargo leptos --version 2>/dev/null | grep -qF '$(CARGO_LEPTOS_VERSION)' || \
+		cargo install --locked cargo-leptos --version $(CARGO_LEPTOS_VERSION) --features no_downloads
+	@wasm-bindgen --version 2>/dev/null | grep -qF '$(WASM_BINDGEN_VERSION)' || \
+		cargo install --locked wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+	@[ node_modules/.package-lock.json -nt package-lock.json ] || PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci
+
+# The end-to-end tests' browser: Debian's Chromium (Playwright's own download is blocked
+# here) and CJK fonts, so that Japanese text renders in screenshots.
+setup-browser:
+	@command -v chromium >/dev/null && dpkg -s fonts-noto-cjk >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium fonts-noto-cjk; }
 
 setup-bench:
 	@command -v oha >/dev/null || cargo install --locked oha
@@ -27,10 +62,12 @@ setup-bench:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p app --features ssr --all-targets -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 fmt:
 	cargo fmt --all
 
 clean:
 	cargo clean
-	rm -rf data
+	rm -rf data node_modules end2end/test-results end2end/playwright-report

@@ -1,0 +1,174 @@
+//! The one HTTP transport of the dashboard. It has a server body (reqwest, while a page is
+//! rendered) and a browser body (gloo-net, after hydration) with the same signatures, so a
+//! component fetches the same API the same way in both places.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::{Page, Service, ServiceError, ServiceResult};
+
+/// The writes the dashboard makes.
+#[derive(Clone, Copy, Debug)]
+pub enum Method {
+    Post,
+    Put,
+    Delete,
+}
+
+pub async fn get_json<T: DeserializeOwned>(service: Service, url: String) -> ServiceResult<T> {
+    let (body, _) = transport::get(service, url).await?;
+    parse(service, &body)
+}
+
+/// A list endpoint: the items and the `X-Total-Count` header.
+pub async fn get_page<T: DeserializeOwned>(service: Service, url: String) -> ServiceResult<Page<T>> {
+    let (body, total) = transport::get(service, url).await?;
+    let items: Vec<T> = parse(service, &body)?;
+    let total = total.unwrap_or(items.len() as i64);
+    Ok(Page { items, total })
+}
+
+pub async fn send_json<B, T>(service: Service, method: Method, url: String, body: Option<&B>) -> ServiceResult<T>
+where
+    B: Serialize,
+    T: DeserializeOwned,
+{
+    let body = match body {
+        Some(body) => Some(serde_json::to_string(body).map_err(|err| unreadable(service, err))?),
+        None => None,
+    };
+    let answer = transport::send(service, method, url, body).await?;
+    parse(service, &answer)
+}
+
+fn parse<T: DeserializeOwned>(service: Service, body: &str) -> ServiceResult<T> {
+    serde_json::from_str(body).map_err(|err| unreadable(service, err))
+}
+
+fn unreadable(service: Service, err: impl std::fmt::Display) -> ServiceError {
+    ServiceError::Unreadable { service, problem: err.to_string() }
+}
+
+/// An error status turned into `Refused`, with the `{"detail": …}` of the body when there
+/// is one.
+fn refused(service: Service, status: u16, body: &str) -> ServiceError {
+    let detail = serde_json::from_str::<platform::api::ErrorBody>(body)
+        .map(|error| error.detail)
+        .unwrap_or_else(|_| format!("The {} answered with status {status}.", service.name()));
+    ServiceError::Refused { service, status, detail }
+}
+
+const TOTAL_COUNT: &str = platform::api::TOTAL_COUNT_HEADER;
+
+#[cfg(feature = "ssr")]
+mod transport {
+    use std::sync::LazyLock;
+    use std::time::Duration;
+
+    use super::{refused, Method, Service, ServiceError, ServiceResult, TOTAL_COUNT};
+
+    /// One client for the whole server, so connections to the services are reused. The
+    /// timeout keeps a hung service from holding a page's render: the page shows it as down.
+    static CLIENT: LazyLock<reqwest::Client> = LazyLock::new(|| {
+        reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(1))
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap_or_default()
+    });
+
+    pub async fn get(service: Service, url: String) -> ServiceResult<(String, Option<i64>)> {
+        let response = CLIENT.get(url).send().await.map_err(|_| ServiceError::Unreachable { service })?;
+        let total = response.headers().get(TOTAL_COUNT).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+        Ok((read(service, response).await?, total))
+    }
+
+    pub async fn send(service: Service, method: Method, url: String, body: Option<String>) -> ServiceResult<String> {
+        let request = match method {
+            Method::Post => CLIENT.post(url),
+            Method::Put => CLIENT.put(url),
+            Method::Delete => CLIENT.delete(url),
+        };
+        let request = match body {
+            Some(body) => request.header("content-type", "application/json").body(body),
+            None => request,
+        };
+        let response = request.send().await.map_err(|_| ServiceError::Unreachable { service })?;
+        read(service, response).await
+    }
+
+    async fn read(service: Service, response: reqwest::Response) -> ServiceResult<String> {
+        let status = response.status();
+        let body = response.text().await.map_err(|_| ServiceError::Unreachable { service })?;
+        if status.is_success() {
+            Ok(body)
+        } else {
+            Err(refused(service, status.as_u16(), &body))
+        }
+    }
+}
+
+#[cfg(not(feature = "ssr"))]
+mod transport {
+    use std::future::Future;
+
+    use gloo_net::http::{Request, Response};
+    use leptos::prelude::on_cleanup;
+    use send_wrapper::SendWrapper;
+
+    use super::{refused, Method, Service, ServiceError, ServiceResult, TOTAL_COUNT};
+
+    /// A GET that is aborted when the view that asked for it goes away (the user navigated
+    /// on). The browser's futures are not `Send`; they never leave its one thread, which
+    /// `SendWrapper` asserts so that resources accept them.
+    pub fn get(service: Service, url: String) -> impl Future<Output = ServiceResult<(String, Option<i64>)>> + Send {
+        SendWrapper::new(async move {
+            let controller = SendWrapper::new(web_sys::AbortController::new().ok());
+            let signal = controller.as_ref().map(|c| c.signal());
+            on_cleanup(move || {
+                if let Some(controller) = controller.take() {
+                    controller.abort();
+                }
+            });
+            let response = Request::get(&url)
+                .abort_signal(signal.as_ref())
+                .send()
+                .await
+                .map_err(|_| ServiceError::Unreachable { service })?;
+            let total = response.headers().get(TOTAL_COUNT).and_then(|v| v.parse().ok());
+            Ok((read(service, response).await?, total))
+        })
+    }
+
+    pub fn send(
+        service: Service,
+        method: Method,
+        url: String,
+        body: Option<String>,
+    ) -> impl Future<Output = ServiceResult<String>> + Send {
+        SendWrapper::new(async move {
+            let builder = match method {
+                Method::Post => Request::post(&url),
+                Method::Put => Request::put(&url),
+                Method::Delete => Request::delete(&url),
+            };
+            let request = match body {
+                Some(body) => builder.header("content-type", "application/json").body(body),
+                None => builder.build(),
+            }
+            .map_err(|_| ServiceError::Unreachable { service })?;
+            let response = request.send().await.map_err(|_| ServiceError::Unreachable { service })?;
+            read(service, response).await
+        })
+    }
+
+    async fn read(service: Service, response: Response) -> ServiceResult<String> {
+        let status = response.status();
+        let body = response.text().await.map_err(|_| ServiceError::Unreachable { service })?;
+        if (200..300).contains(&status) {
+            Ok(body)
+        } else {
+            Err(refused(service, status, &body))
+        }
+    }
+}

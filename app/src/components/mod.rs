@@ -1,0 +1,16 @@
+//! Pieces every page uses: the frame with its navigation, status badges, the loading, empty
+//! and error states, the pager, and the timer that keeps live pages fresh.
+
+mod badges;
+mod feedback;
+mod layout;
+mod notification_entry;
+mod pager;
+mod refresh;
+
+pub use badges::{order_status_label, NotificationStatusBadge, OrderStatusBadge};
+pub use feedback::{Empty, Loading, ServiceProblem};
+pub use layout::Layout;
+pub use notification_entry::NotificationEntry;
+pub use pager::Pager;
+pub use refresh::use_refresh;
