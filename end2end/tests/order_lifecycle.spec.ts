@@ -79,6 +79,10 @@ test('cancelling a paid order asks first, then refunds it and tells the customer
   const confirm = page.getByRole('alertdialog');
   await expect(confirm).toContainText(`Cancel order #${order.id}?`);
   await expect(confirm).toContainText('The payment of ¥30,000 will be refunded');
+  // The page may refresh (every 3 s while the confirmation e-mail is on its way): the
+  // question stays open through it.
+  await page.waitForTimeout(3_500);
+  await expect(confirm).toBeVisible();
   await confirm.getByRole('button', { name: 'Keep the order' }).click();
   await expect(confirm).toHaveCount(0);
   await expect(page.getByRole('heading', { level: 1 }).locator('[data-status]')).toHaveText('Paid');

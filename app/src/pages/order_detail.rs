@@ -2,8 +2,9 @@
 //! the status timeline (Order Service), the payment and its refund (Payment Service), the
 //! notifications with their rendered text (Notification Service) — and the actions its
 //! status allows right now. Each panel reads its own service, so one service down leaves
-//! the rest of the page working. Refreshed every 3 seconds while open, so a payment being
-//! confirmed or an e-mail being sent shows up without a reload.
+//! the rest of the page working. Refreshed every 3 seconds while something is still on its
+//! way (a payment, a refund, an e-mail), so it shows up without a reload; once everything
+//! has settled, the page stops refreshing and nothing the user opened is redrawn under them.
 
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
-use platform::api::notifications::Notification;
+use platform::api::notifications::{Notification, NotificationStatus, TemplateName};
 use platform::api::orders::{Order, OrderStatus, StatusChange};
 use platform::api::payments::{Payment, PaymentStatus};
 
@@ -59,7 +60,8 @@ pub fn OrderDetailPage() -> impl IntoView {
     let params = use_params_map();
     let order_id = Memo::new(move |_| params.with(|p| p.get_str("id").and_then(|id| id.parse::<i64>().ok())));
     let urls = ServiceUrls::current();
-    let tick = use_refresh(Duration::from_secs(3));
+    let settling = RwSignal::new(true);
+    let tick = use_refresh(Duration::from_secs(3), settling.into());
 
     let act = Action::new({
         let urls = urls.clone();
@@ -102,6 +104,19 @@ pub fn OrderDetailPage() -> impl IntoView {
         async move { by_id(id, |id| async move { api::notifications::for_order(&urls, id).await }).await }
     });
 
+    Effect::new(move |_| {
+        let still = match (order.get(), payment.get(), notifications.get()) {
+            (Some(Ok(Some(order))), Some(Ok(Some(payment))), Some(Ok(Some(notifications)))) => {
+                still_settling(&order, payment.as_ref(), &notifications)
+            }
+            // Not loaded yet, or a service is down: keep trying.
+            _ => true,
+        };
+        settling.set(still);
+    });
+    // Lives here rather than in the header, which is redrawn whenever the order is read again.
+    let confirming = RwSignal::new(false);
+
     view! {
         <Title text=move || order_id.get().map_or("Order".to_owned(), |id| format!("Order #{id}")) />
         <p class="text-sm"><A href="/orders" attr:class="text-indigo-700 underline">"← All orders"</A></p>
@@ -109,7 +124,7 @@ pub fn OrderDetailPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match order.await {
                     Ok(Some(order)) => view! {
-                        <OrderHeader order=order.clone() act />
+                        <OrderHeader order=order.clone() act confirming />
                         <div class="mt-6 grid grid-cols-1 gap-6 lg:grid-cols-3">
                             <div class="space-y-6 lg:col-span-2">
                                 <Items order=order.clone() />
@@ -146,6 +161,24 @@ pub fn OrderDetailPage() -> impl IntoView {
     }
 }
 
+/// Whether something the page shows is still on its way: a payment being decided, a refund
+/// or an e-mail the order's status calls for that has not been recorded or sent yet.
+fn still_settling(order: &Order, payment: Option<&Payment>, notifications: &[Notification]) -> bool {
+    let expected_email = match order.status {
+        OrderStatus::Paid => Some(TemplateName::OrderConfirmation),
+        OrderStatus::Shipped | OrderStatus::Delivered => Some(TemplateName::OrderShipped),
+        OrderStatus::Cancelled => Some(TemplateName::OrderCancelled),
+        OrderStatus::Pending | OrderStatus::PaymentProcessing => None,
+    };
+    let payment_open =
+        order.status == OrderStatus::PaymentProcessing || payment.is_some_and(|p| p.status == PaymentStatus::Pending);
+    let refund_due =
+        order.status == OrderStatus::Cancelled && payment.is_some_and(|p| p.status == PaymentStatus::Completed);
+    let email_missing = expected_email.is_some_and(|template| !notifications.iter().any(|n| n.template == template));
+    let email_unsent = notifications.iter().any(|n| n.status == NotificationStatus::Pending);
+    payment_open || refund_due || email_missing || email_unsent
+}
+
 /// Runs `fetch` for a numeric id; a malformed id is simply no order.
 async fn by_id<T, F, Fut>(id: Option<i64>, fetch: F) -> ServiceResult<Option<T>>
 where
@@ -168,8 +201,11 @@ fn NoSuchOrder() -> impl IntoView {
 }
 
 #[component]
-fn OrderHeader(order: Order, act: Action<(i64, OrderAction), ServiceResult<Order>>) -> impl IntoView {
-    let confirming = RwSignal::new(false);
+fn OrderHeader(
+    order: Order,
+    act: Action<(i64, OrderAction), ServiceResult<Order>>,
+    confirming: RwSignal<bool>,
+) -> impl IntoView {
     let id = order.id;
     let pending = act.pending();
     let paid = order.status == OrderStatus::Paid;
@@ -380,5 +416,76 @@ fn NotificationLog(notifications: ServiceResult<Option<Vec<Notification>>>) -> i
             <h2 id="notifications-heading" class="border-b border-slate-200 px-4 py-2 font-semibold">"Notifications"</h2>
             {body}
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use platform::api::notifications::Channel;
+    use platform::{Currency, Yen};
+
+    use super::*;
+
+    fn order(status: OrderStatus) -> Order {
+        Order {
+            id: 1,
+            customer_email: "a@example.jp".into(),
+            customer_name: "田中".into(),
+            status,
+            total_amount: Yen::new(1_000),
+            currency: Currency::JPY,
+            items: vec![],
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    fn payment(status: PaymentStatus) -> Payment {
+        Payment {
+            id: 1,
+            order_id: 1,
+            amount: Yen::new(1_000),
+            currency: Currency::JPY,
+            status,
+            transaction_id: "txn".into(),
+            failure_reason: None,
+            refund: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    fn email(template: TemplateName, status: NotificationStatus) -> Notification {
+        Notification {
+            id: 1,
+            order_id: 1,
+            channel: Channel::Email,
+            recipient: "a@example.jp".into(),
+            template,
+            subject: None,
+            body: String::new(),
+            status,
+            attempts: 1,
+            error: None,
+            created_at: Utc::now(),
+            sent_at: None,
+        }
+    }
+
+    #[test]
+    fn the_page_keeps_refreshing_until_payment_refund_and_emails_are_done() {
+        use NotificationStatus::{Pending, Sent};
+        use TemplateName::*;
+        let completed = payment(PaymentStatus::Completed);
+        assert!(still_settling(&order(OrderStatus::PaymentProcessing), None, &[]));
+        assert!(still_settling(&order(OrderStatus::Paid), Some(&completed), &[]), "confirmation not there yet");
+        assert!(still_settling(&order(OrderStatus::Paid), Some(&completed), &[email(OrderConfirmation, Pending)]));
+        assert!(!still_settling(&order(OrderStatus::Paid), Some(&completed), &[email(OrderConfirmation, Sent)]));
+        assert!(still_settling(&order(OrderStatus::Shipped), Some(&completed), &[email(OrderConfirmation, Sent)]));
+        let cancelled = [email(OrderConfirmation, Sent), email(OrderCancelled, Sent)];
+        assert!(still_settling(&order(OrderStatus::Cancelled), Some(&completed), &cancelled), "refund due");
+        assert!(!still_settling(&order(OrderStatus::Cancelled), Some(&payment(PaymentStatus::Refunded)), &cancelled));
+        assert!(!still_settling(&order(OrderStatus::Pending), None, &[]), "a refused payment is final");
     }
 }

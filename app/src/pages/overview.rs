@@ -15,7 +15,7 @@ use crate::format;
 #[component]
 pub fn Overview() -> impl IntoView {
     let urls = ServiceUrls::current();
-    let tick = use_refresh(Duration::from_secs(5));
+    let tick = use_refresh(Duration::from_secs(5), Signal::stored(true));
 
     let order_stats = Resource::new(move || tick.get(), {
         let urls = urls.clone();
