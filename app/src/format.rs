@@ -1,7 +1,8 @@
 //! How values are shown to people: yen with separators, times in Japan time. The server
 //! render and the browser use these same functions, so hydration finds identical text.
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
+use platform::japan_time::OFFSET as JAPAN;
 use platform::Yen;
 
 pub fn yen(amount: Yen) -> String {
@@ -10,16 +11,12 @@ pub fn yen(amount: Yen) -> String {
 
 /// `2026-11-22 15:04` in Japan time (UTC+9, no daylight saving), the operations team's clock.
 pub fn japan_time(at: DateTime<Utc>) -> String {
-    at.with_timezone(&japan()).format("%Y-%m-%d %H:%M").to_string()
+    at.with_timezone(&JAPAN).format("%Y-%m-%d %H:%M").to_string()
 }
 
 /// With seconds, for timelines where several steps happen within a minute.
 pub fn japan_time_precise(at: DateTime<Utc>) -> String {
-    at.with_timezone(&japan()).format("%Y-%m-%d %H:%M:%S").to_string()
-}
-
-fn japan() -> FixedOffset {
-    FixedOffset::east_opt(9 * 3600).expect("UTC+9 is a valid offset")
+    at.with_timezone(&JAPAN).format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 /// `1 order`, `3 orders`.

@@ -6,6 +6,7 @@
 //! worker loop and outbox — so there is one way to do each of those things.
 
 pub mod api;
+pub mod japan_time;
 pub mod money;
 pub mod new_order;
 

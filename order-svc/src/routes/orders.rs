@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use axum::Router;
-use chrono::{DateTime, FixedOffset, NaiveTime, Utc};
+use chrono::Utc;
 use platform::api::orders::{
     NewOrder, Order, OrderItem, OrderStats, OrderStatus, PaymentWebhook, StatusChange, StatusUpdate,
 };
@@ -140,16 +140,9 @@ pub async fn list_orders(
     responses((status = 200, description = "Order figures", body = OrderStats))
 )]
 pub async fn get_stats(State(state): State<AppState>) -> ApiResult<Json<OrderStats>> {
-    let today_starts_at = start_of_day_in_japan(Utc::now());
+    let today_starts_at = platform::japan_time::start_of_day(Utc::now());
     let stats = db::orders::stats(&state.db.read, today_starts_at).await?;
     Ok(Json(stats))
-}
-
-/// "Today" is the operations team's day: Japan time (UTC+9, no daylight saving time).
-fn start_of_day_in_japan(now: DateTime<Utc>) -> DateTime<Utc> {
-    let japan = FixedOffset::east_opt(9 * 3600).expect("UTC+9 is a valid offset");
-    let midnight = now.with_timezone(&japan).date_naive().and_time(NaiveTime::MIN);
-    midnight.and_local_timezone(japan).single().map_or(now, |start| start.with_timezone(&Utc))
 }
 
 /// One order with its items.
