@@ -7,6 +7,10 @@ set -uo pipefail
 bin=${1:-target/release}
 mkdir -p data
 
+# The dashboard binary reads its address at run time; without this it would take leptos's
+# default (:3000) rather than the workspace's site-addr.
+export LEPTOS_SITE_ADDR=${LEPTOS_SITE_ADDR:-127.0.0.1:5173}
+
 pids=()
 stop_all() {
   trap - INT TERM EXIT
@@ -24,7 +28,7 @@ trap stop_all INT TERM EXIT
 order="http://127.0.0.1:${ORDER_SERVICE_PORT:-8000}"
 payment="http://127.0.0.1:${PAYMENT_SERVICE_PORT:-8001}"
 notification="http://127.0.0.1:${NOTIFICATION_SERVICE_PORT:-8002}"
-dashboard="http://${LEPTOS_SITE_ADDR:-127.0.0.1:5173}"
+dashboard="http://$LEPTOS_SITE_ADDR"
 for probe in "$order/health" "$payment/health" "$notification/health" "$dashboard/pkg/dashboard.css"; do
   for _ in $(seq 1 100); do
     curl -fsS "$probe" >/dev/null 2>&1 && break

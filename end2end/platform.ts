@@ -9,7 +9,8 @@ import path from 'node:path';
 
 export const root = path.resolve(__dirname, '..');
 export const runDir = path.join(root, 'target', 'e2e');
-const binDir = process.env.E2E_BIN_DIR ?? path.join(root, 'target', 'debug');
+// E2E_BIN_DIR=target/release runs the tests against a release build (after `make build`).
+const binDir = path.resolve(root, process.env.E2E_BIN_DIR ?? path.join('target', 'debug'));
 
 export type Part = 'order-svc' | 'payment-svc' | 'notification-svc' | 'app';
 
