@@ -110,26 +110,10 @@ pub fn NewOrderPage() -> impl IntoView {
         <form class="mt-4 max-w-3xl space-y-6" on:submit=on_submit novalidate=true>
             <fieldset class="grid grid-cols-1 gap-4 rounded-lg border border-slate-200 bg-white p-4 sm:grid-cols-2">
                 <legend class="px-1 text-sm font-semibold">"Customer"</legend>
-                <div>
-                    <label for="customer-email" class=LABEL>"E-mail"</label>
-                    <input id="customer-email" name="customer_email" type="email" autocomplete="email" class=INPUT
-                        prop:value=move || email.get()
-                        on:input=move |ev| email.set(event_target_value(&ev))
-                        on:blur=move |_| leave("customer-email".into())
-                        aria-invalid=move || email_error().is_some().to_string()
-                        aria-describedby="customer-email-error" />
-                    <FieldError id="customer-email-error" message=Signal::derive(email_error) />
-                </div>
-                <div>
-                    <label for="customer-name" class=LABEL>"Customer name"</label>
-                    <input id="customer-name" name="customer_name" type="text" autocomplete="name" class=INPUT
-                        prop:value=move || name.get()
-                        on:input=move |ev| name.set(event_target_value(&ev))
-                        on:blur=move |_| leave("customer-name".into())
-                        aria-invalid=move || name_error().is_some().to_string()
-                        aria-describedby="customer-name-error" />
-                    <FieldError id="customer-name-error" message=Signal::derive(name_error) />
-                </div>
+                <Field id="customer-email" label="E-mail" value=email problem=Signal::derive(email_error) leave
+                    input_type="email" autocomplete="email" />
+                <Field id="customer-name" label="Customer name" value=name problem=Signal::derive(name_error) leave
+                    autocomplete="name" />
             </fieldset>
 
             <fieldset class="rounded-lg border border-slate-200 bg-white p-4">
@@ -179,9 +163,33 @@ pub fn NewOrderPage() -> impl IntoView {
     }
 }
 
+/// A labelled text input with the problem of its value below it, announced to screen
+/// readers through `aria-describedby`. `leave(id)` is called when focus leaves it.
 #[component]
-fn FieldError(#[prop(into)] id: String, #[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
-    view! { <p id=id class="mt-1 min-h-5 text-sm text-rose-700">{move || message.get()}</p> }
+fn Field(
+    #[prop(into)] id: String,
+    #[prop(into)] label: Signal<String>,
+    value: RwSignal<String>,
+    problem: Signal<Option<String>>,
+    leave: impl Fn(String) + Copy + Send + Sync + 'static,
+    #[prop(default = "text")] input_type: &'static str,
+    #[prop(optional)] inputmode: Option<&'static str>,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+) -> impl IntoView {
+    let error_id = format!("{id}-error");
+    let left = id.clone();
+    view! {
+        <div>
+            <label for=id.clone() class=LABEL>{move || label.get()}</label>
+            <input id=id type=input_type inputmode=inputmode autocomplete=autocomplete class=INPUT
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+                on:blur=move |_| leave(left.clone())
+                aria-invalid=move || problem.with(Option::is_some).to_string()
+                aria-describedby=error_id.clone() />
+            <p id=error_id class="mt-1 min-h-5 text-sm text-rose-700">{move || problem.get()}</p>
+        </div>
+    }
 }
 
 /// One item row of the form, with its own errors and a remove button.
@@ -219,34 +227,16 @@ fn ItemFields(
     view! {
         <li class="grid grid-cols-12 items-start gap-2" data-item-row="">
             <div class="col-span-12 sm:col-span-6">
-                <label for=product_id.clone() class=LABEL>{move || format!("Product {}", position() + 1)}</label>
-                <input id=product_id.clone() type="text" class=INPUT
-                    prop:value=move || row.product_name.get()
-                    on:input=move |ev| row.product_name.set(event_target_value(&ev))
-                    on:blur={ let id = product_id.clone(); move |_| leave(id.clone()) }
-                    aria-invalid=move || product_error.with(Option::is_some).to_string()
-                    aria-describedby=format!("{product_id}-error") />
-                <FieldError id=format!("{product_id}-error") message=product_error />
+                <Field id=product_id label=Signal::derive(move || format!("Product {}", position() + 1))
+                    value=row.product_name problem=product_error leave />
             </div>
             <div class="col-span-4 sm:col-span-2">
-                <label for=quantity_id.clone() class=LABEL>"Quantity"</label>
-                <input id=quantity_id.clone() type="number" min="1" step="1" inputmode="numeric" class=INPUT
-                    prop:value=move || row.quantity.get()
-                    on:input=move |ev| row.quantity.set(event_target_value(&ev))
-                    on:blur={ let id = quantity_id.clone(); move |_| leave(id.clone()) }
-                    aria-invalid=move || quantity_error.with(Option::is_some).to_string()
-                    aria-describedby=format!("{quantity_id}-error") />
-                <FieldError id=format!("{quantity_id}-error") message=quantity_error />
+                <Field id=quantity_id label="Quantity" value=row.quantity problem=quantity_error leave
+                    input_type="number" inputmode="numeric" />
             </div>
             <div class="col-span-6 sm:col-span-3">
-                <label for=price_id.clone() class=LABEL>"Unit price (¥)"</label>
-                <input id=price_id.clone() type="text" inputmode="numeric" class=INPUT
-                    prop:value=move || row.unit_price.get()
-                    on:input=move |ev| row.unit_price.set(event_target_value(&ev))
-                    on:blur={ let id = price_id.clone(); move |_| leave(id.clone()) }
-                    aria-invalid=move || price_error.with(Option::is_some).to_string()
-                    aria-describedby=format!("{price_id}-error") />
-                <FieldError id=format!("{price_id}-error") message=price_error />
+                <Field id=price_id label="Unit price (¥)" value=row.unit_price problem=price_error leave
+                    inputmode="numeric" />
             </div>
             <div class="col-span-2 sm:col-span-1 pt-6">
                 <button type="button" on:click=remove
