@@ -2,6 +2,7 @@
 //! payment per order, refunds completed payments, and passes the gateway's late verdicts on
 //! to the Order Service through a durable outbox.
 
+pub mod charging;
 pub mod clients;
 pub mod config;
 pub mod db;

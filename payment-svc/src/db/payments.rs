@@ -3,9 +3,7 @@
 use chrono::{DateTime, Utc};
 use platform::api::payments::{Payment, PaymentStatus, Refund};
 use platform::{Currency, Yen};
-use sqlx::{SqliteConnection, SqlitePool};
-
-use super::is_unique_violation;
+use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 const SELECT_PAYMENT: &str = "
     SELECT p.id, p.order_id, p.amount, p.currency, p.status, p.transaction_id, p.failure_reason,
@@ -91,37 +89,79 @@ pub struct NewPendingPayment<'a> {
     pub idempotency_key: Option<&'a str>,
 }
 
-#[derive(Debug, Clone)]
-pub enum InsertOutcome {
-    /// The new payment, as stored.
-    Inserted(Box<PaymentRow>),
-    /// A UNIQUE constraint (order, idempotency key or transaction) already holds this row.
-    Duplicate,
+/// Bound parameters one statement may carry: SQLite's `SQLITE_MAX_VARIABLE_NUMBER` default
+/// since 3.32 (the bundled library is newer). Longer lists are split over several statements.
+const MAX_BIND_PARAMS: usize = 32_766;
+
+/// Whether a statement built for a list of `items` rows or ids is kept in the connection's
+/// statement cache: the one-item shapes recur on every single request, while a long list's
+/// exact length rarely recurs, and a cached statement of a thousand rows holds far more memory
+/// than preparing it again costs time.
+fn worth_caching(items: usize) -> bool {
+    items == 1
 }
 
-/// Inserts the payment as `pending` in its own statement, so the UNIQUE constraints decide
-/// which of several concurrent requests owns the order, and returns the row it wrote.
-#[tracing::instrument(skip_all, fields(order_id = new.order_id))]
-pub async fn insert_pending(pool: &SqlitePool, new: &NewPendingPayment<'_>) -> sqlx::Result<InsertOutcome> {
-    let now = Utc::now();
-    let result = sqlx::query_as(&format!(
-        "INSERT INTO payments (order_id, amount, currency, status, transaction_id, idempotency_key, created_at, updated_at)
-         VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?6)
-         {RETURNING_UNREFUNDED_PAYMENT}"
-    ))
-    .bind(new.order_id)
-    .bind(new.amount.get())
-    .bind(new.currency.code())
-    .bind(new.transaction_id)
-    .bind(new.idempotency_key)
-    .bind(now)
-    .fetch_one(pool)
-    .await;
-    match result {
-        Ok(row) => Ok(InsertOutcome::Inserted(Box::new(row))),
-        Err(err) if is_unique_violation(&err) => Ok(InsertOutcome::Duplicate),
-        Err(err) => Err(err),
+/// Parameters of one row of `insert_pending`.
+const INSERT_PARAMS_PER_ROW: usize = 7;
+
+/// Inserts the payments as `pending` and returns the rows it wrote, in no particular order
+/// (match them by `transaction_id`). A payment missing from the answer was refused by a
+/// UNIQUE constraint — its order, idempotency key or transaction already has a row, possibly
+/// one an earlier payment of the same slice has just written — so the constraints, not a
+/// lookup before the insert, decide which of several concurrent requests owns an order.
+///
+/// One multi-row statement rather than one per payment: every statement is a round trip to
+/// the writer connection's thread, and that, not SQLite, is what a batch would pay for. Only a
+/// slice too long for one statement takes several, and then one transaction, so they still
+/// commit once.
+#[tracing::instrument(skip_all, fields(payments = payments.len()))]
+pub async fn insert_pending(pool: &SqlitePool, payments: &[NewPendingPayment<'_>]) -> sqlx::Result<Vec<PaymentRow>> {
+    insert_pending_in_chunks(pool, payments, MAX_BIND_PARAMS / INSERT_PARAMS_PER_ROW).await
+}
+
+async fn insert_pending_in_chunks(
+    pool: &SqlitePool,
+    payments: &[NewPendingPayment<'_>],
+    rows_per_statement: usize,
+) -> sqlx::Result<Vec<PaymentRow>> {
+    if payments.is_empty() {
+        return Ok(Vec::new());
     }
+    let now = Utc::now();
+    let mut conn = pool.acquire().await?;
+    if payments.len() <= rows_per_statement {
+        return insert_pending_chunk(&mut conn, payments, now).await;
+    }
+    let mut tx = conn.begin().await?;
+    let mut inserted = Vec::with_capacity(payments.len());
+    for chunk in payments.chunks(rows_per_statement) {
+        inserted.extend(insert_pending_chunk(&mut tx, chunk, now).await?);
+    }
+    tx.commit().await?;
+    Ok(inserted)
+}
+
+async fn insert_pending_chunk(
+    conn: &mut SqliteConnection,
+    payments: &[NewPendingPayment<'_>],
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<PaymentRow>> {
+    let mut query = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO payments (order_id, amount, currency, status, transaction_id, idempotency_key, created_at, updated_at) ",
+    );
+    query.push_values(payments, |mut row, new| {
+        row.push_bind(new.order_id)
+            .push_bind(new.amount.get())
+            .push_bind(new.currency.code())
+            .push("'pending'")
+            .push_bind(new.transaction_id)
+            .push_bind(new.idempotency_key)
+            .push_bind(now)
+            .push_bind(now);
+    });
+    // DO NOTHING rather than an error: a duplicate must not undo the other rows of the statement.
+    query.push(" ON CONFLICT DO NOTHING ").push(RETURNING_UNREFUNDED_PAYMENT);
+    query.build_query_as().persistent(worth_caching(payments.len())).fetch_all(conn).await
 }
 
 #[tracing::instrument(skip_all, fields(payment_id = id))]
@@ -134,9 +174,35 @@ pub async fn find_by_order(pool: &SqlitePool, order_id: i64) -> sqlx::Result<Opt
     sqlx::query_as(&format!("{SELECT_PAYMENT} WHERE p.order_id = ?1")).bind(order_id).fetch_optional(pool).await
 }
 
-#[tracing::instrument(skip_all)]
-pub async fn find_by_idempotency_key(pool: &SqlitePool, key: &str) -> sqlx::Result<Option<PaymentRow>> {
-    sqlx::query_as(&format!("{SELECT_PAYMENT} WHERE p.idempotency_key = ?1")).bind(key).fetch_optional(pool).await
+/// The payments stored under these idempotency keys (those that exist), in no particular order.
+#[tracing::instrument(skip_all, fields(keys = keys.len()))]
+pub async fn find_by_idempotency_keys(pool: &SqlitePool, keys: &[&str]) -> sqlx::Result<Vec<PaymentRow>> {
+    find_where_in(pool, "p.idempotency_key", keys).await
+}
+
+/// The payments with these ids (those that exist), in no particular order.
+#[tracing::instrument(skip_all, fields(ids = ids.len()))]
+pub async fn find_by_ids(pool: &SqlitePool, ids: &[i64]) -> sqlx::Result<Vec<PaymentRow>> {
+    find_where_in(pool, "p.id", ids).await
+}
+
+/// `SELECT_PAYMENT WHERE column IN (values)`, one statement per `MAX_BIND_PARAMS` values. Reads
+/// need no transaction: the rows asked for are never deleted and their keys never change.
+async fn find_where_in<'v, T>(pool: &SqlitePool, column: &str, values: &'v [T]) -> sqlx::Result<Vec<PaymentRow>>
+where
+    T: Copy + Send + sqlx::Encode<'v, Sqlite> + sqlx::Type<Sqlite> + 'v,
+{
+    let mut rows = Vec::new();
+    for chunk in values.chunks(MAX_BIND_PARAMS) {
+        let mut query = QueryBuilder::<Sqlite>::new(format!("{SELECT_PAYMENT} WHERE {column} IN ("));
+        let mut list = query.separated(", ");
+        for value in chunk {
+            list.push_bind(*value);
+        }
+        query.push(")");
+        rows.extend(query.build_query_as().persistent(worth_caching(chunk.len())).fetch_all(pool).await?);
+    }
+    Ok(rows)
 }
 
 #[tracing::instrument(skip_all, fields(transaction_id))]
@@ -150,27 +216,81 @@ pub async fn find_by_transaction(
         .await
 }
 
-/// Records the gateway's answer on a payment that is still pending and returns the settled
-/// row; `None` if it changed nothing: a webhook may have settled it meanwhile, and then that
-/// word stands.
-#[tracing::instrument(skip_all, fields(payment_id = id, status = status.as_str()))]
-pub async fn settle_by_id(
-    pool: &SqlitePool,
-    id: i64,
+/// The gateway's answer for one payment, to be recorded.
+#[derive(Debug, Clone)]
+pub struct NewStatus {
+    pub payment_id: i64,
+    pub status: PaymentStatus,
+    pub failure_reason: Option<String>,
+}
+
+/// Records the gateway's answers on payments that are still pending and returns the rows it
+/// settled, in no particular order. A payment missing from the answer was no longer pending:
+/// the gateway's webhook settled it meanwhile, and that word stands.
+///
+/// One `UPDATE … WHERE id IN (…)` per distinct status and reason (the simulator has two: captured
+/// and declined) rather than one per payment, for the round trips `insert_pending` explains;
+/// several statements share one transaction.
+#[tracing::instrument(skip_all, fields(payments = answers.len()))]
+pub async fn settle_pending(pool: &SqlitePool, answers: &[NewStatus]) -> sqlx::Result<Vec<PaymentRow>> {
+    if answers.is_empty() {
+        return Ok(Vec::new());
+    }
+    // In first-seen order, so the same answers make the same statements.
+    let mut statements: Vec<SettleStatement<'_>> = Vec::new();
+    for answer in answers {
+        let failure_reason = answer.failure_reason.as_deref();
+        let open = statements.iter_mut().find(|statement| {
+            statement.status == answer.status
+                && statement.failure_reason == failure_reason
+                && statement.ids.len() < MAX_BIND_PARAMS - SETTLE_FIXED_PARAMS
+        });
+        match open {
+            Some(statement) => statement.ids.push(answer.payment_id),
+            None => {
+                statements.push(SettleStatement { status: answer.status, failure_reason, ids: vec![answer.payment_id] })
+            }
+        }
+    }
+
+    let now = Utc::now();
+    let mut conn = pool.acquire().await?;
+    if let [statement] = statements.as_slice() {
+        return settle_ids(&mut conn, statement, now).await;
+    }
+    let mut tx = conn.begin().await?;
+    let mut settled = Vec::with_capacity(answers.len());
+    for statement in &statements {
+        settled.extend(settle_ids(&mut tx, statement, now).await?);
+    }
+    tx.commit().await?;
+    Ok(settled)
+}
+
+/// One `UPDATE` of `settle_pending`: payments that take the same status and reason.
+struct SettleStatement<'a> {
     status: PaymentStatus,
-    failure_reason: Option<&str>,
-) -> sqlx::Result<Option<PaymentRow>> {
-    sqlx::query_as(&format!(
-        "UPDATE payments SET status = ?1, failure_reason = ?2, updated_at = ?3
-         WHERE id = ?4 AND status = 'pending'
-         {RETURNING_UNREFUNDED_PAYMENT}"
-    ))
-    .bind(status.as_str())
-    .bind(failure_reason)
-    .bind(Utc::now())
-    .bind(id)
-    .fetch_optional(pool)
-    .await
+    failure_reason: Option<&'a str>,
+    ids: Vec<i64>,
+}
+
+/// Parameters of a `SettleStatement` besides its ids.
+const SETTLE_FIXED_PARAMS: usize = 3;
+
+async fn settle_ids(
+    conn: &mut SqliteConnection,
+    statement: &SettleStatement<'_>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<PaymentRow>> {
+    let mut query = QueryBuilder::<Sqlite>::new("UPDATE payments SET status = ");
+    query.push_bind(statement.status.as_str()).push(", failure_reason = ").push_bind(statement.failure_reason);
+    query.push(", updated_at = ").push_bind(now).push(" WHERE status = 'pending' AND id IN (");
+    let mut list = query.separated(", ");
+    for id in &statement.ids {
+        list.push_bind(*id);
+    }
+    query.push(")").push(RETURNING_UNREFUNDED_PAYMENT);
+    query.build_query_as().persistent(worth_caching(statement.ids.len())).fetch_all(conn).await
 }
 
 /// The pending payment of `transaction_id`, now settled: `(payment_id, order_id)`, or `None`
@@ -211,4 +331,86 @@ pub async fn mark_refunded(conn: &mut SqliteConnection, payment_id: i64) -> sqlx
     .bind(payment_id)
     .fetch_optional(conn)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use platform::db::Database;
+
+    use super::*;
+
+    async fn database() -> (tempfile::TempDir, SqlitePool) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::connect(&format!("sqlite://{}/x.db", dir.path().display()), 1).await.unwrap();
+        sqlx::migrate!().run(&db.write).await.unwrap();
+        (dir, db.write)
+    }
+
+    fn new<'a>(order_id: i64, transaction_id: &'a str, key: &'a str) -> NewPendingPayment<'a> {
+        NewPendingPayment {
+            order_id,
+            amount: Yen::new(1000),
+            currency: Currency::JPY,
+            transaction_id,
+            idempotency_key: Some(key),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_slice_split_over_several_statements_skips_duplicates_across_them() {
+        let (_dir, pool) = database().await;
+        let payments = [
+            new(1, "t1", "k1"),
+            new(2, "t2", "k2"),
+            new(3, "t3", "k3"),
+            new(1, "t4", "k4"), // order 1 is in the first statement
+            new(5, "t5", "k2"), // key k2 too
+        ];
+        let inserted = insert_pending_in_chunks(&pool, &payments, 2).await.unwrap();
+        let mut transactions: Vec<&str> = inserted.iter().map(|row| row.transaction_id.as_str()).collect();
+        transactions.sort_unstable();
+        assert_eq!(transactions, ["t1", "t2", "t3"]);
+        assert!(inserted.iter().all(|row| row.status == "pending"));
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payments").fetch_one(&pool).await.unwrap();
+        assert_eq!(count, 3);
+    }
+
+    #[tokio::test]
+    async fn settling_groups_answers_and_leaves_settled_payments_alone() {
+        let (_dir, pool) = database().await;
+        let payments = [new(1, "t1", "k1"), new(2, "t2", "k2"), new(3, "t3", "k3")];
+        let ids: HashMap<String, i64> = insert_pending(&pool, &payments)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|row| (row.transaction_id, row.id))
+            .collect();
+        let answer = |transaction: &str, status, reason: Option<&str>| NewStatus {
+            payment_id: ids[transaction],
+            status,
+            failure_reason: reason.map(str::to_owned),
+        };
+        // t3 was settled by a webhook first: its word stands.
+        settle_pending(&pool, &[answer("t3", PaymentStatus::Failed, Some("webhook"))]).await.unwrap();
+
+        let settled = settle_pending(
+            &pool,
+            &[
+                answer("t1", PaymentStatus::Completed, None),
+                answer("t2", PaymentStatus::Failed, Some("card declined")),
+                answer("t3", PaymentStatus::Completed, None),
+            ],
+        )
+        .await
+        .unwrap();
+        let by_id: HashMap<i64, PaymentRow> = settled.into_iter().map(|row| (row.id, row)).collect();
+        assert_eq!(by_id.len(), 2);
+        assert_eq!(by_id[&ids["t1"]].status, "completed");
+        assert_eq!(by_id[&ids["t2"]].status, "failed");
+        assert_eq!(by_id[&ids["t2"]].failure_reason.as_deref(), Some("card declined"));
+        let t3 = find_by_ids(&pool, &[ids["t3"]]).await.unwrap();
+        assert_eq!((t3[0].status.as_str(), t3[0].failure_reason.as_deref()), ("failed", Some("webhook")));
+    }
 }

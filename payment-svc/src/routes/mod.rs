@@ -6,7 +6,10 @@ pub mod refunds;
 pub mod webhooks;
 
 use axum::Router;
-use platform::api::payments::{GatewayEvent, NewPayment, NewRefund, Payment, PaymentStatus, Refund};
+use platform::api::payments::{
+    BatchPayment, BatchPaymentResult, GatewayEvent, NewPayment, NewPaymentBatch, NewRefund, Payment,
+    PaymentBatchOutcome, PaymentStatus, Refund,
+};
 use platform::api::ErrorBody;
 use platform::db::Database;
 use platform::outbox::Outbox;
@@ -35,13 +38,28 @@ pub fn router(state: AppState) -> Router {
     info(title = "Payment Service", description = "Payments, refunds and the payment gateway's webhook."),
     paths(
         payments::create_payment,
+        payments::create_payment_batch,
         payments::get_payment,
         payments::get_payment_by_order,
         payments::list_payments,
         refunds::create_refund,
         webhooks::gateway_webhook,
     ),
-    components(schemas(NewPayment, Payment, PaymentStatus, Refund, NewRefund, GatewayEvent, ErrorBody, Yen, Currency)),
+    components(schemas(
+        NewPayment,
+        Payment,
+        PaymentStatus,
+        Refund,
+        NewRefund,
+        GatewayEvent,
+        NewPaymentBatch,
+        BatchPayment,
+        PaymentBatchOutcome,
+        BatchPaymentResult,
+        ErrorBody,
+        Yen,
+        Currency
+    )),
     tags((name = "payments", description = "Payments and refunds (FR-011 … FR-018)"))
 )]
 pub struct ApiDoc;

@@ -1,24 +1,28 @@
-//! `POST /api/v1/payments`, `GET /api/v1/payments/{id}`, `GET /api/v1/payments/order/{id}`.
+//! `POST /api/v1/payments`, `POST /api/v1/payments/batch`, `GET /api/v1/payments/{id}`,
+//! `GET /api/v1/payments/order/{id}`, `GET /api/v1/payments/?order_id=`. Both POSTs only read
+//! and answer: paying is `charging`, the same for one payment or a batch.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::Router;
-use platform::api::payments::{NewPayment, Payment, PaymentStatus};
+use platform::api::payments::{
+    BatchPayment, BatchPaymentResult, NewPayment, NewPaymentBatch, Payment, PaymentBatchOutcome,
+};
 use platform::api::ErrorBody;
-use platform::extract::{Json, Path, Query};
+use platform::extract::{IdempotencyKey, Json, Path, Query};
 use platform::{ApiError, ApiResult};
 
 use super::AppState;
-use crate::db::payments::{self as db, InsertOutcome, NewPendingPayment, PaymentRow};
-use crate::domain::{OrderId, PaymentAmount};
-use crate::gateway::ChargeOutcome;
-use platform::extract::IdempotencyKey;
+use crate::charging;
+use crate::db::payments as db;
+use crate::domain::{check_batch_size, PaymentRequest};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/payments", post(create_payment).get(list_payments))
         .route("/api/v1/payments/", post(create_payment).get(list_payments))
+        .route("/api/v1/payments/batch", post(create_payment_batch))
         .route("/api/v1/payments/{payment_id}", get(get_payment))
         .route("/api/v1/payments/order/{order_id}", get(get_payment_by_order))
 }
@@ -48,82 +52,99 @@ pub async fn create_payment(
     Json(body): Json<NewPayment>,
 ) -> ApiResult<(StatusCode, Json<Payment>)> {
     let key = IdempotencyKey::from_headers(&headers)?;
-    let order_id = OrderId::parse(body.order_id).map_err(ApiError::Unprocessable)?;
-    let amount = PaymentAmount::parse(body.amount).map_err(ApiError::BadRequest)?;
+    let request = PaymentRequest::parse(key, body.order_id, body.amount, body.currency)?;
+    // Paid on its own task: if the client hangs up mid-charge, the outcome is still recorded
+    // rather than leaving the payment pending forever.
+    let outcome =
+        platform::telemetry::run_to_completion(charging::pay_one(state.db.write.clone(), state.gateway, request))
+            .await??;
+    Ok((StatusCode::CREATED, Json(outcome.into_result()?)))
+}
 
-    // No lookup of the key first: the INSERT's UNIQUE constraints arbitrate, and only a
-    // duplicate needs to find out whether it is a replay.
-    let transaction_id = state.gateway.open_transaction();
-    let new = NewPendingPayment {
-        order_id: order_id.get(),
-        amount: amount.yen(),
-        currency: body.currency,
-        transaction_id: &transaction_id,
-        idempotency_key: key.as_ref().map(|k| k.as_str()),
-    };
-    let pending = match db::insert_pending(&state.db.write, &new).await? {
-        InsertOutcome::Inserted(row) => *row,
-        InsertOutcome::Duplicate => {
-            // An earlier or concurrent request with the same key holds the row: that is a replay.
-            // Asked of the writer, which has just seen that row.
-            if let Some(key) = &key {
-                if let Some(existing) = db::find_by_idempotency_key(&state.db.write, key.as_str()).await? {
-                    return replay(existing, order_id, amount);
-                }
+/// Charges up to 1,000 orders in one request (the Order Service's bulk import).
+///
+/// Each item is validated and processed exactly as a single `POST /api/v1/payments` carrying
+/// `Idempotency-Key: <item.idempotency_key>` would be — the same code does both — and its
+/// `status` is the status that call would have answered:
+/// - 201: charged (`completed`), or accepted `pending` under deferred capture (settled later by
+///   the gateway's webhook, which then tells the Order Service); also a replay of the same key
+///   for the same order and amount, answered with the same payment;
+/// - 402: declined by the gateway; the `failed` payment is included and kept;
+/// - 400: amount outside 100 … 1,000,000 JPY;
+/// - 409: the order already has a payment, the key was used for another order or amount, or
+///   the same order came earlier in this batch under another key;
+/// - 422: an invalid item (idempotency key, order id, currency, fraction of a yen, shape).
+///
+/// One bad item never stops the others, and results come back one per item, in request
+/// order. An item repeated in the batch (same key, order and amount) gets the earlier one's
+/// payment, so replaying a whole batch charges nothing new and returns the same payments.
+/// Fewer than 1 or more than 1,000 items refuse the whole batch (422) and store nothing.
+#[utoipa::path(
+    post,
+    path = "/api/v1/payments/batch",
+    tag = "payments",
+    request_body = NewPaymentBatch,
+    responses(
+        (status = 200, description = "One result per item, in request order; each carries the status, payment and detail the single POST /api/v1/payments with that item's Idempotency-Key would have answered (201, 402, 400, 409, 422)", body = PaymentBatchOutcome),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
+        (status = 422, description = "Malformed body, or not 1 … 1,000 payments; nothing was stored", body = ErrorBody),
+    )
+)]
+pub async fn create_payment_batch(
+    State(state): State<AppState>,
+    Json(body): Json<RawPaymentBatch>,
+) -> ApiResult<Json<PaymentBatchOutcome>> {
+    check_batch_size(body.payments.len())?;
+    let (items, requests): (Vec<ItemId>, Vec<_>) = body.payments.into_iter().map(read_item).unzip();
+    let outcomes =
+        platform::telemetry::run_to_completion(charging::pay(state.db.write.clone(), state.gateway, requests))
+            .await??;
+    let results = items
+        .into_iter()
+        .zip(outcomes)
+        .map(|(item, outcome)| {
+            let (status, payment, detail) = outcome.into_parts();
+            BatchPaymentResult {
+                order_id: item.order_id,
+                idempotency_key: item.idempotency_key,
+                status: status.as_u16(),
+                payment,
+                detail,
             }
-            return Err(ApiError::Conflict(format!("a payment for order {} already exists", order_id.get())));
-        }
+        })
+        .collect();
+    Ok(Json(PaymentBatchOutcome { results }))
+}
+
+/// `NewPaymentBatch` as read off the wire: each item stays raw JSON until `read_item` reads it
+/// into a `BatchPayment` on its own, so that an item of the wrong shape (a currency other than
+/// JPY, a fraction of a yen, a missing field) is that item's 422, as it would be its single
+/// request's, instead of refusing the other 999.
+#[derive(Debug, serde::Deserialize)]
+pub struct RawPaymentBatch {
+    payments: Vec<serde_json::Value>,
+}
+
+/// What a result echoes of its item, read even from an item that is otherwise unreadable.
+struct ItemId {
+    order_id: i64,
+    idempotency_key: String,
+}
+
+/// Reads one item of a batch into the request its single call would make, refusing it in that
+/// call's order: its shape (the body's extractor), then the key, then the fields.
+fn read_item(raw: serde_json::Value) -> (ItemId, Result<PaymentRequest, ApiError>) {
+    let id = ItemId {
+        order_id: raw.get("order_id").and_then(serde_json::Value::as_i64).unwrap_or_default(),
+        idempotency_key: raw.get("idempotency_key").and_then(serde_json::Value::as_str).unwrap_or_default().to_owned(),
     };
-
-    // Charged on its own task: if the client hangs up mid-charge, the outcome is still
-    // recorded rather than leaving the payment pending forever.
-    let row = platform::telemetry::run_to_completion(charge_and_record(state.clone(), pending, amount)).await??;
-    respond(row)
-}
-
-/// Charges the freshly inserted `pending` payment and returns it as it now stands.
-async fn charge_and_record(state: AppState, pending: PaymentRow, amount: PaymentAmount) -> ApiResult<PaymentRow> {
-    let id = pending.id;
-    let (status, reason) = match state.gateway.charge(&pending.transaction_id, amount.yen().get()).await {
-        ChargeOutcome::Captured => (PaymentStatus::Completed, None),
-        ChargeOutcome::Declined { reason } => {
-            tracing::info!(payment_id = id, %reason, "charge declined");
-            (PaymentStatus::Failed, Some(reason))
-        }
-        // The gateway settles it later through the webhook; until then it is the row as inserted.
-        ChargeOutcome::Pending => return Ok(pending),
-    };
-    if let Some(settled) = db::settle_by_id(&state.db.write, id, status, reason.as_deref()).await? {
-        return Ok(settled);
-    }
-    // A webhook settled it first and its word stands: read that back from the writer, which
-    // has seen it.
-    let row = db::find_by_id(&state.db.write, id)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("payment {id} vanished right after it was written"))?;
-    Ok(row)
-}
-
-/// The answer to a request whose key was seen before: the same payment if it is the same
-/// request, a conflict if the key is being reused for a different one.
-fn replay(existing: PaymentRow, order_id: OrderId, amount: PaymentAmount) -> ApiResult<(StatusCode, Json<Payment>)> {
-    if existing.order_id != order_id.get() || existing.amount != amount.yen().get() {
-        return Err(ApiError::Conflict(format!(
-            "this Idempotency-Key was already used for payment {} (order {}, amount {})",
-            existing.id, existing.order_id, existing.amount
-        )));
-    }
-    respond(existing)
-}
-
-/// A declined payment answers 402 (it stays retrievable by GET); any other is a 201.
-fn respond(row: PaymentRow) -> ApiResult<(StatusCode, Json<Payment>)> {
-    let payment = row.into_api()?;
-    if payment.status == PaymentStatus::Failed {
-        let reason = payment.failure_reason.as_deref().unwrap_or("declined by the payment gateway");
-        return Err(ApiError::Status(StatusCode::PAYMENT_REQUIRED, format!("payment declined: {reason}")));
-    }
-    Ok((StatusCode::CREATED, Json(payment)))
+    let request = serde_json::from_value::<BatchPayment>(raw)
+        .map_err(|err| ApiError::Unprocessable(format!("invalid payment: {err}")))
+        .and_then(|item| {
+            let key = IdempotencyKey::parse(&item.idempotency_key)?;
+            PaymentRequest::parse(Some(key), item.order_id, item.amount, item.currency)
+        });
+    (id, request)
 }
 
 /// A payment with its refund, if any (FR-017).

@@ -1,6 +1,7 @@
 //! Integration tests of the Payment Service over real HTTP, one module per resource.
 
 mod bad_input;
+mod batch;
 mod helpers;
 mod payments;
 mod probes;

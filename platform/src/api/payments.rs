@@ -88,3 +88,45 @@ pub struct GatewayEvent {
     #[serde(default)]
     pub reason: Option<String>,
 }
+
+/// Most payments one `POST /api/v1/payments/batch` may carry.
+pub const MAX_PAYMENTS_PER_BATCH: usize = 1000;
+
+/// One payment of a batch: the body of a single `POST /api/v1/payments` plus the
+/// `Idempotency-Key` that request would have carried (required here: a batch is only safe to
+/// retry if every item can be recognised).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BatchPayment {
+    pub idempotency_key: String,
+    pub order_id: i64,
+    pub amount: Yen,
+    #[serde(default)]
+    pub currency: Currency,
+}
+
+/// Body of `POST /api/v1/payments/batch`: 1 ..= `MAX_PAYMENTS_PER_BATCH` payments.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct NewPaymentBatch {
+    pub payments: Vec<BatchPayment>,
+}
+
+/// What became of one item of a batch: exactly what the single `POST /api/v1/payments`
+/// would have answered for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BatchPaymentResult {
+    pub order_id: i64,
+    pub idempotency_key: String,
+    /// The single call's HTTP status: 201 charged or pending capture (also for a replay of
+    /// the same key), 402 declined, 400 amount out of range, 409 conflict, 422 invalid item.
+    pub status: u16,
+    /// The payment, when there is one (201, and 402 for a declined one).
+    pub payment: Option<Payment>,
+    /// Why it was not charged (every status but 201).
+    pub detail: Option<String>,
+}
+
+/// Body of the answer to `POST /api/v1/payments/batch`: one result per item, in request order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PaymentBatchOutcome {
+    pub results: Vec<BatchPaymentResult>,
+}
