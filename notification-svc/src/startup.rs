@@ -43,7 +43,7 @@ impl Application {
         let sender_wake = Arc::new(Notify::new());
         // The sender claims and updates rows: it writes, so it gets the writer.
         let sender = Sender::new(db.write.clone(), transport, rate_per_sec, config.max_attempts, config.retry_backoff);
-        let state = AppState { db: db.clone(), sender_wake: sender_wake.clone() };
+        let state = AppState { db: db.clone(), sender_wake: sender_wake.clone(), rate_per_sec: config.rate_per_sec };
         let router = platform::http::finish(routes::router(state), ApiDoc::openapi(), db.read.clone(), &config.http);
         let port = listener.local_addr()?.port();
         Ok(Application { port, pool: db.write, listener, router, sender, sender_wake })

@@ -1,4 +1,4 @@
-//! The `notification_templates` catalogue (seeded by the first migration).
+//! The `notification_templates` catalogue (seeded by the migrations).
 
 use platform::api::notifications::{Channel, Template, TemplateName};
 
@@ -29,7 +29,8 @@ impl TryFrom<TemplateRow> for Template {
 pub async fn list(pool: &sqlx::SqlitePool) -> sqlx::Result<Vec<TemplateRow>> {
     sqlx::query_as(
         "SELECT name, channel, subject, description FROM notification_templates
-         ORDER BY CASE name WHEN 'ORDER_CONFIRMATION' THEN 0 WHEN 'ORDER_SHIPPED' THEN 1 ELSE 2 END,
+         ORDER BY CASE name WHEN 'ORDER_CONFIRMATION' THEN 0 WHEN 'ORDER_SHIPPED' THEN 1
+                       WHEN 'ORDER_CANCELLED' THEN 2 ELSE 3 END,
                   channel",
     )
     .fetch_all(pool)

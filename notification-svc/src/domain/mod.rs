@@ -1,13 +1,16 @@
 //! The Notification Service's rules, free of HTTP and SQL: what a valid request is (parsed
 //! into types that cannot hold a bad value) and how a message is rendered.
 
+pub mod batch;
+pub mod digest;
 pub mod order;
 pub mod recipient;
 pub mod templates;
 
-use platform::api::notifications::{Channel, NewEmail, NewSms, TemplateName};
+use platform::api::notifications::{Channel, NewDigestEmail, NewEmail, NewSms, TemplateName};
 use platform::ApiResult;
 
+pub use digest::DigestDetails;
 pub use order::OrderDetails;
 pub use recipient::{EmailRecipient, PhoneNumber};
 pub use templates::RenderedMessage;
@@ -46,6 +49,20 @@ impl AcceptedNotification {
             channel: Channel::Sms,
             recipient: recipient.into_string(),
             template: request.template,
+            message,
+        })
+    }
+
+    /// The digest of a bulk import: an e-mail, filed under its first order.
+    pub fn digest(request: &NewDigestEmail) -> ApiResult<AcceptedNotification> {
+        let recipient = EmailRecipient::parse(&request.recipient)?;
+        let digest = DigestDetails::parse(request)?;
+        let message = templates::render_digest(&digest)?;
+        Ok(AcceptedNotification {
+            order_id: digest.order_id(),
+            channel: Channel::Email,
+            recipient: recipient.into_string(),
+            template: TemplateName::OrderDigest,
             message,
         })
     }

@@ -1,7 +1,7 @@
 //! The order a message speaks of, checked field by field: a name a person can read, at
 //! least one line, sensible quantities and prices.
 
-use platform::api::notifications::OrderSummary;
+use platform::api::notifications::{OrderLine, OrderSummary};
 use platform::{ApiError, ApiResult, Yen};
 
 const MAX_NAME_CHARS: usize = 200;
@@ -55,47 +55,11 @@ pub struct OrderDetails {
 
 impl OrderDetails {
     pub fn parse(order_id: i64, order: &OrderSummary) -> ApiResult<OrderDetails> {
-        if order_id < 1 {
-            return Err(ApiError::Unprocessable(format!("order_id must be at least 1 (got {order_id})")));
-        }
+        let order_id = parse_order_id("order_id", order_id)?;
         let customer_name = DisplayName::parse("order.customer_name", &order.customer_name)?;
-        if order.items.is_empty() {
-            return Err(ApiError::Unprocessable("order.items must contain at least one item".into()));
-        }
-        if order.items.len() > MAX_ITEMS {
-            return Err(ApiError::Unprocessable(format!(
-                "order.items must contain at most {MAX_ITEMS} items (got {})",
-                order.items.len()
-            )));
-        }
-        let lines = order
-            .items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| {
-                let product_name = DisplayName::parse(&format!("order.items[{i}].product_name"), &item.product_name)?;
-                if item.quantity < 1 {
-                    return Err(ApiError::Unprocessable(format!(
-                        "order.items[{i}].quantity must be at least 1 (got {})",
-                        item.quantity
-                    )));
-                }
-                if item.unit_price < Yen::ZERO {
-                    return Err(ApiError::Unprocessable(format!(
-                        "order.items[{i}].unit_price must not be negative (got {})",
-                        item.unit_price
-                    )));
-                }
-                Ok(LineItem { product_name, quantity: item.quantity, unit_price: item.unit_price })
-            })
-            .collect::<ApiResult<Vec<_>>>()?;
-        if order.total_amount < Yen::ZERO {
-            return Err(ApiError::Unprocessable(format!(
-                "order.total_amount must not be negative (got {})",
-                order.total_amount
-            )));
-        }
-        Ok(OrderDetails { order_id, customer_name, lines, total: order.total_amount })
+        let lines = parse_lines("order.items", &order.items)?;
+        let total = parse_total("order.total_amount", order.total_amount)?;
+        Ok(OrderDetails { order_id, customer_name, lines, total })
     }
 
     pub fn order_id(&self) -> i64 {
@@ -115,9 +79,60 @@ impl OrderDetails {
     }
 }
 
+// The checks below are shared with the digest (`super::digest`), which lists several orders;
+// `field` names the offending field in the 422's detail (`order.items[1].quantity`,
+// `orders[3].items[1].quantity`).
+
+pub(crate) fn parse_order_id(field: &str, order_id: i64) -> ApiResult<i64> {
+    if order_id < 1 {
+        return Err(ApiError::Unprocessable(format!("{field} must be at least 1 (got {order_id})")));
+    }
+    Ok(order_id)
+}
+
+/// 1..=1000 lines, each with a readable product name, a quantity of at least 1 and a price
+/// that is not negative.
+pub(crate) fn parse_lines(field: &str, items: &[OrderLine]) -> ApiResult<Vec<LineItem>> {
+    if items.is_empty() {
+        return Err(ApiError::Unprocessable(format!("{field} must contain at least one item")));
+    }
+    if items.len() > MAX_ITEMS {
+        return Err(ApiError::Unprocessable(format!(
+            "{field} must contain at most {MAX_ITEMS} items (got {})",
+            items.len()
+        )));
+    }
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let product_name = DisplayName::parse(&format!("{field}[{i}].product_name"), &item.product_name)?;
+            if item.quantity < 1 {
+                return Err(ApiError::Unprocessable(format!(
+                    "{field}[{i}].quantity must be at least 1 (got {})",
+                    item.quantity
+                )));
+            }
+            if item.unit_price < Yen::ZERO {
+                return Err(ApiError::Unprocessable(format!(
+                    "{field}[{i}].unit_price must not be negative (got {})",
+                    item.unit_price
+                )));
+            }
+            Ok(LineItem { product_name, quantity: item.quantity, unit_price: item.unit_price })
+        })
+        .collect()
+}
+
+pub(crate) fn parse_total(field: &str, total: Yen) -> ApiResult<Yen> {
+    if total < Yen::ZERO {
+        return Err(ApiError::Unprocessable(format!("{field} must not be negative (got {total})")));
+    }
+    Ok(total)
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
-    use platform::api::notifications::OrderLine;
     use platform::Currency;
 
     use super::*;

@@ -19,6 +19,8 @@ pub struct AppState {
     pub db: Database,
     /// Wakes the sender when a notification has been stored.
     pub sender_wake: Arc<Notify>,
+    /// The sender's rate limit (NFR-008), reported by the stats.
+    pub rate_per_sec: u32,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -34,6 +36,7 @@ pub fn router(state: AppState) -> Router {
     paths(
         notifications::create_email,
         notifications::create_sms,
+        notifications::create_batch,
         notifications::list,
         notifications::stats,
         notifications::get_one,
@@ -43,6 +46,13 @@ pub fn router(state: AppState) -> Router {
     components(schemas(
         platform::api::notifications::NewEmail,
         platform::api::notifications::NewSms,
+        platform::api::notifications::NewNotificationBatch,
+        platform::api::notifications::BatchNotification,
+        platform::api::notifications::BatchMessage,
+        platform::api::notifications::NewDigestEmail,
+        platform::api::notifications::DigestOrder,
+        platform::api::notifications::NotificationBatchOutcome,
+        platform::api::notifications::BatchNotificationResult,
         platform::api::notifications::Notification,
         platform::api::notifications::NotificationStats,
         platform::api::notifications::Template,

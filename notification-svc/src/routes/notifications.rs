@@ -1,11 +1,15 @@
-//! Accepting, reading and listing notifications.
+//! Accepting (one at a time, or in batches for bulk imports), reading and listing
+//! notifications.
 
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
-use platform::api::notifications::{Channel, NewEmail, NewSms, Notification, NotificationStats, NotificationStatus};
+use platform::api::notifications::{
+    Channel, NewEmail, NewNotificationBatch, NewSms, Notification, NotificationBatchOutcome, NotificationStats,
+    NotificationStatus,
+};
 use platform::api::{ErrorBody, TOTAL_COUNT_HEADER};
 use platform::extract::{Json, Path, Query};
 use platform::{ApiError, ApiResult};
@@ -13,11 +17,15 @@ use serde::Deserialize;
 
 use super::AppState;
 use crate::db::notifications::{self as db, ListFilter};
+use crate::domain::batch::{self, Intake, StoredKeys};
 use crate::domain::AcceptedNotification;
 use platform::extract::IdempotencyKey;
 
 const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 200;
+/// Largest body of a batch. A thousand e-mails (about 0.5 KiB each), or digests listing the
+/// orders of a whole import, go past the 1 MiB every other request is held to.
+const BATCH_BODY_LIMIT: usize = 8 * 1024 * 1024;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -25,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/notifications/", get(list))
         .route("/api/v1/notifications/email", post(create_email))
         .route("/api/v1/notifications/sms", post(create_sms))
+        .route("/api/v1/notifications/batch", post(create_batch).layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT)))
         .route("/api/v1/notifications/stats", get(stats))
         .route("/api/v1/notifications/order/{order_id}", get(list_by_order))
         .route("/api/v1/notifications/{id}", get(get_one))
@@ -102,7 +111,55 @@ async fn accept(
     Ok((StatusCode::CREATED, Json(row.try_into()?)))
 }
 
-/// The delivery queue at a glance: pending (the queue's depth), sent and failed.
+/// Queues up to 1,000 notifications at once (bulk imports): e-mails, each exactly the body of
+/// `POST /api/v1/notifications/email`, and digests (`ORDER_DIGEST`: one e-mail listing a
+/// customer's orders of one import, filed under the first order). Every item carries its own
+/// idempotency key. The answer has one result per item, in request order: 202 queued now, 200
+/// already queued under that key (by an earlier request, or by an earlier item of this batch),
+/// 422 refused with the reason; a refused item does not stop the others. Like the single
+/// endpoints, it only stores: the sender sends later, at its rate limit.
+#[utoipa::path(
+    post,
+    path = "/api/v1/notifications/batch",
+    tag = "notifications",
+    request_body = NewNotificationBatch,
+    responses(
+        (status = 202, description = "Every item was looked at: see each result", body = NotificationBatchOutcome),
+        (status = 413, description = "Body over 8 MiB", body = ErrorBody),
+        (status = 415, description = "Not a JSON body", body = ErrorBody),
+        (status = 422, description = "Malformed body, or not 1 to 1,000 items: nothing was stored", body = ErrorBody),
+    )
+)]
+pub async fn create_batch(
+    State(state): State<AppState>,
+    Json(request): Json<NewNotificationBatch>,
+) -> ApiResult<(StatusCode, Json<NotificationBatchOutcome>)> {
+    let items = &request.notifications;
+    batch::check_size(items)?;
+    // Validate and render everything first, so that the writer is held only for the inserts.
+    let plan = batch::plan(items)?;
+    let rows: Vec<_> = plan
+        .iter()
+        .filter_map(|intake| match intake {
+            Intake::Store { key, notification } => Some((key, notification)),
+            Intake::SameKeyAs(_) | Intake::Refused(_) => None,
+        })
+        .collect();
+    let stored = if rows.is_empty() {
+        StoredKeys::default()
+    } else {
+        db::insert_many(&state.db.write, &rows, chrono::Utc::now()).await?
+    };
+    if !stored.inserted.is_empty() {
+        state.sender_wake.notify_one();
+    }
+    Ok((StatusCode::ACCEPTED, Json(batch::outcome(items, &plan, &stored)?)))
+}
+
+/// The delivery queue at a glance: `pending` is the queue's depth (notifications waiting to
+/// be sent, or to be retried), `sent` and `failed` how many ended each way, and
+/// `rate_per_second` the rate the sender drains the queue at (NFR-008), so that
+/// `pending / rate_per_second` estimates the seconds until the queue is empty.
 #[utoipa::path(
     get,
     path = "/api/v1/notifications/stats",
@@ -110,7 +167,13 @@ async fn accept(
     responses((status = 200, body = NotificationStats))
 )]
 pub async fn stats(State(state): State<AppState>) -> ApiResult<Json<NotificationStats>> {
-    Ok(Json(db::stats(&state.db.read).await?))
+    let counts = db::count_by_status(&state.db.read).await?;
+    Ok(Json(NotificationStats {
+        pending: counts.pending,
+        sent: counts.sent,
+        failed: counts.failed,
+        rate_per_second: state.rate_per_sec,
+    }))
 }
 
 #[utoipa::path(

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use notification_svc::{Application, Config};
-use platform::api::notifications::{Notification, NotificationStatus};
+use platform::api::notifications::{Notification, NotificationBatchOutcome, NotificationStats, NotificationStatus};
 use platform::worker::Backoff;
 use serde_json::{json, Value};
 use sqlx::SqlitePool;
@@ -90,6 +90,46 @@ pub fn sms_request(order_id: i64) -> Value {
     request
 }
 
+/// A valid digest of `refs.len()` orders numbered from `first_order_id`, one per reference:
+/// order `i` has `i + 1` mouse pads at ¥1,000 and a cable at ¥0, so it costs ¥1,000 × (i + 1).
+pub fn digest_request(first_order_id: i64, refs: &[&str]) -> Value {
+    let orders: Vec<Value> = refs
+        .iter()
+        .enumerate()
+        .map(|(i, order_ref)| {
+            let quantity = i as i64 + 1;
+            json!({
+                "order_id": first_order_id + i as i64,
+                "order_ref": order_ref,
+                "items": [
+                    {"product_name": "マウスパッド", "quantity": quantity, "unit_price": 1000.0},
+                    {"product_name": "充電ケーブル", "quantity": 1, "unit_price": 0}
+                ],
+                "total_amount": 1000 * quantity
+            })
+        })
+        .collect();
+    json!({
+        "recipient": "sato@example.co.jp",
+        "customer_name": "佐藤 花子",
+        "batch_id": "imp-20261122-01",
+        "orders": orders,
+        "currency": "JPY"
+    })
+}
+
+/// An item of a batch: `kind` is `email` (a body of the e-mail endpoint) or `digest`.
+pub fn batch_item(key: &str, kind: &str, message: Value) -> Value {
+    json!({"idempotency_key": key, "message": {kind: message}})
+}
+
+/// `count` valid e-mail items about orders `first..`, keyed `order-{id}-confirmation`.
+pub fn email_items(first: i64, count: i64) -> Vec<Value> {
+    (first..first + count)
+        .map(|order_id| batch_item(&format!("order-{order_id}-confirmation"), "email", email_request(order_id)))
+        .collect()
+}
+
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
@@ -111,6 +151,30 @@ impl TestApp {
 
     pub async fn post_sms(&self, body: &Value) -> reqwest::Response {
         self.client.post(self.url("/api/v1/notifications/sms")).json(body).send().await.expect("request")
+    }
+
+    pub async fn post_batch(&self, items: &[Value]) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/notifications/batch"))
+            .json(&json!({ "notifications": items }))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Posts a batch that must be answered 202 and returns the outcome.
+    pub async fn accept_batch(&self, items: &[Value]) -> NotificationBatchOutcome {
+        let response = self.post_batch(items).await;
+        assert_eq!(response.status(), 202);
+        let outcome: NotificationBatchOutcome = response.json().await.expect("batch outcome");
+        assert_eq!(outcome.results.len(), items.len(), "one result per item");
+        outcome
+    }
+
+    pub async fn stats(&self) -> NotificationStats {
+        let response = self.get("/api/v1/notifications/stats").await;
+        assert_eq!(response.status(), 200);
+        response.json().await.expect("stats")
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

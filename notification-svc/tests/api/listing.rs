@@ -79,14 +79,14 @@ async fn the_list_filters_by_status_and_channel_pages_newest_first_and_reports_t
     assert_eq!((total, everything.len()), (5, 5));
 
     let stats: NotificationStats = app.get("/api/v1/notifications/stats").await.json().await.unwrap();
-    assert_eq!(stats, NotificationStats { pending: 0, sent: 3, failed: 2 });
+    assert_eq!(stats, NotificationStats { pending: 0, sent: 3, failed: 2, rate_per_second: 1000 });
 }
 
 #[tokio::test]
 async fn stats_show_the_queue_depth_while_notifications_wait() {
     let app = spawn_app_with(|config| config.max_attempts = 1_000).await;
     let empty: NotificationStats = app.get("/api/v1/notifications/stats").await.json().await.unwrap();
-    assert_eq!(empty, NotificationStats { pending: 0, sent: 0, failed: 0 });
+    assert_eq!(empty, NotificationStats { pending: 0, sent: 0, failed: 0, rate_per_second: 1000 });
 
     // The SMS gateway is broken, so the two SMS stay queued for retries; the e-mail goes out.
     std::fs::remove_dir_all(&app.config.sms_dir).unwrap();
@@ -97,7 +97,7 @@ async fn stats_show_the_queue_depth_while_notifications_wait() {
     let email = app.accept_email(&email_request(3)).await;
     app.wait_until_settled(email.id, Duration::from_secs(5)).await;
     let stats: NotificationStats = app.get("/api/v1/notifications/stats").await.json().await.unwrap();
-    assert_eq!(stats, NotificationStats { pending: 2, sent: 1, failed: 0 });
+    assert_eq!(stats, NotificationStats { pending: 2, sent: 1, failed: 0, rate_per_second: 1000 });
 }
 
 async fn list(app: &crate::helpers::TestApp, path: &str) -> (i64, Vec<Notification>) {

@@ -2,9 +2,11 @@
 //! sharing `helpers::spawn_app`.
 
 mod bad_input;
+mod batch;
 mod email;
 mod helpers;
 mod listing;
+mod migrations;
 mod sender;
 mod service;
 mod sms;

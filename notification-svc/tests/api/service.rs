@@ -21,12 +21,17 @@ async fn the_openapi_document_describes_every_endpoint() {
     for path in [
         "/api/v1/notifications/email",
         "/api/v1/notifications/sms",
+        "/api/v1/notifications/batch",
+        "/api/v1/notifications/stats",
         "/api/v1/notifications/",
         "/api/v1/notifications/{id}",
         "/api/v1/notifications/order/{order_id}",
         "/api/v1/notifications/templates",
     ] {
         assert!(document["paths"][path].is_object(), "{path} missing from the OpenAPI document");
+    }
+    for schema in ["NewNotificationBatch", "NewDigestEmail", "NotificationBatchOutcome", "BatchNotificationResult"] {
+        assert!(document["components"]["schemas"][schema].is_object(), "schema {schema} missing");
     }
     assert_eq!(app.get("/docs/").await.status(), 200);
 }

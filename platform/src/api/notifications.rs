@@ -25,13 +25,16 @@ impl Channel {
     }
 }
 
-/// The three templates of FR-021.
+/// The three templates of FR-021, plus the digest a bulk import may send instead of one
+/// confirmation per order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum TemplateName {
     OrderConfirmation,
     OrderShipped,
     OrderCancelled,
+    /// One e-mail per customer listing that customer's orders of one import (e-mail only).
+    OrderDigest,
 }
 
 impl TemplateName {
@@ -40,11 +43,14 @@ impl TemplateName {
             TemplateName::OrderConfirmation => "ORDER_CONFIRMATION",
             TemplateName::OrderShipped => "ORDER_SHIPPED",
             TemplateName::OrderCancelled => "ORDER_CANCELLED",
+            TemplateName::OrderDigest => "ORDER_DIGEST",
         }
     }
 
     pub fn parse(text: &str) -> Option<TemplateName> {
-        [Self::OrderConfirmation, Self::OrderShipped, Self::OrderCancelled].into_iter().find(|t| t.as_str() == text)
+        [Self::OrderConfirmation, Self::OrderShipped, Self::OrderCancelled, Self::OrderDigest]
+            .into_iter()
+            .find(|t| t.as_str() == text)
     }
 }
 
@@ -145,4 +151,75 @@ pub struct NotificationStats {
     pub sent: i64,
     /// Given up on after the last retry.
     pub failed: i64,
+    /// The sending rate limit (NFR-008) at which the queue drains.
+    pub rate_per_second: u32,
+}
+
+/// Most notifications one `POST /api/v1/notifications/batch` may carry.
+pub const MAX_NOTIFICATIONS_PER_BATCH: usize = 1000;
+
+/// One order of a digest e-mail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DigestOrder {
+    pub order_id: i64,
+    /// The customer's own reference for the order (the import file's `order_ref`).
+    pub order_ref: String,
+    pub items: Vec<OrderLine>,
+    pub total_amount: Yen,
+}
+
+/// A digest e-mail (`ORDER_DIGEST`): one customer's orders of one import, in one message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct NewDigestEmail {
+    pub recipient: String,
+    pub customer_name: String,
+    /// The import the orders came from.
+    pub batch_id: String,
+    /// At least one; the notification is filed under the first order's id.
+    pub orders: Vec<DigestOrder>,
+    #[serde(default)]
+    pub currency: Currency,
+}
+
+/// What one item of a batch asks to send.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchMessage {
+    /// Exactly the body of `POST /api/v1/notifications/email`.
+    Email(NewEmail),
+    Digest(NewDigestEmail),
+}
+
+/// One item of a batch, with the `Idempotency-Key` its single request would carry (required:
+/// a retried batch must not queue anything twice).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BatchNotification {
+    pub idempotency_key: String,
+    pub message: BatchMessage,
+}
+
+/// Body of `POST /api/v1/notifications/batch`: 1 ..= `MAX_NOTIFICATIONS_PER_BATCH` items.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct NewNotificationBatch {
+    pub notifications: Vec<BatchNotification>,
+}
+
+/// What became of one item of a batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BatchNotificationResult {
+    pub idempotency_key: String,
+    /// 202 queued now, 200 already queued under this key, 422 refused (see `detail`).
+    pub status: u16,
+    pub notification_id: Option<i64>,
+    pub detail: Option<String>,
+}
+
+/// Body of the 202 answer to `POST /api/v1/notifications/batch`: one result per item, in
+/// request order, and the counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct NotificationBatchOutcome {
+    pub queued: i64,
+    pub duplicates: i64,
+    pub rejected: i64,
+    pub results: Vec<BatchNotificationResult>,
 }
