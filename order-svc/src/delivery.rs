@@ -3,14 +3,14 @@
 //! repeat: the peers recognise the row's idempotency key, and a payment outcome is applied
 //! through the guarded status change.
 
-use platform::api::notifications::NewEmail;
+use platform::api::notifications::{NewEmail, NewNotificationBatch};
 use platform::api::orders::OrderStatus;
 use platform::api::payments::{NewPayment, NewRefund, PaymentStatus};
 use platform::outbox::{Deliver, DeliveryError, OutboxEntry};
 use platform::peer::PeerError;
 
 use crate::clients::NotificationClient;
-use crate::db::outbox::{KIND_NOTIFICATION, KIND_PAYMENT, KIND_REFUND};
+use crate::db::outbox::{KIND_NOTIFICATION, KIND_NOTIFICATION_BATCH, KIND_PAYMENT, KIND_REFUND};
 use crate::lifecycle::{self, RefundOrder, Settlement};
 use crate::routes::AppState;
 
@@ -28,6 +28,18 @@ impl OrderDelivery {
     async fn send_email(&self, entry: &OutboxEntry) -> Result<(), DeliveryError> {
         let email: NewEmail = entry.payload()?;
         Ok(self.notifications.send_email(&email, &entry.idempotency_key).await?)
+    }
+
+    /// Queues an import's e-mails. Items the Notification Service refuses are logged: they
+    /// were built from validated orders, so a refusal is a bug to look at, not to retry.
+    #[tracing::instrument(skip_all, fields(key = %entry.idempotency_key))]
+    async fn send_email_batch(&self, entry: &OutboxEntry) -> Result<(), DeliveryError> {
+        let batch: NewNotificationBatch = entry.payload()?;
+        let outcome = self.notifications.send_batch(&batch).await?;
+        for refused in outcome.results.iter().filter(|result| result.status >= 400) {
+            tracing::error!(key = %refused.idempotency_key, detail = ?refused.detail, "e-mail refused by the Notification Service");
+        }
+        Ok(())
     }
 
     #[tracing::instrument(skip_all, fields(key = %entry.idempotency_key))]
@@ -89,6 +101,7 @@ impl Deliver for OrderDelivery {
     async fn deliver(&self, entry: &OutboxEntry) -> Result<(), DeliveryError> {
         match entry.kind.as_str() {
             KIND_NOTIFICATION => self.send_email(entry).await,
+            KIND_NOTIFICATION_BATCH => self.send_email_batch(entry).await,
             KIND_REFUND => self.refund(entry).await,
             KIND_PAYMENT => self.pay(entry).await,
             other => Err(DeliveryError::Permanent(format!("unknown outbox kind {other:?}"))),

@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod delivery;
 pub mod domain;
+pub mod importer;
 pub mod lifecycle;
 pub mod routes;
 pub mod startup;

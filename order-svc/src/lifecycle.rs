@@ -80,6 +80,8 @@ pub async fn create_order(state: &AppState, order: ValidOrder) -> ApiResult<Orde
         total_amount: order.total_amount,
         currency: order.currency,
         items,
+        batch_id: None,
+        order_ref: None,
         created_at: now,
         updated_at: now,
     };
@@ -285,6 +287,8 @@ mod tests {
                 quantity: 2,
                 unit_price: Yen::new(89_800),
             }],
+            batch_id: None,
+            order_ref: None,
             created_at: now,
             updated_at: now,
         };

@@ -7,6 +7,7 @@ use anyhow::Context;
 use axum::Router;
 use platform::db::Database;
 use platform::outbox::{Outbox, OutboxWorker};
+use platform::worker::Backoff;
 use sqlx::SqlitePool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -15,11 +16,14 @@ use utoipa::OpenApi;
 use crate::clients::{NotificationClient, PaymentClient};
 use crate::config::Config;
 use crate::delivery::OrderDelivery;
+use crate::importer::Importer;
 use crate::routes::{self, ApiDoc, AppState, Settings};
 
 /// Margin beyond the payment timeout before a new order's payment row is due: the request's
 /// own call has ended by then, one way or the other.
 const PAYMENT_LEASE_MARGIN: Duration = Duration::from_secs(10);
+/// Longest wait between two attempts of an import step that failed.
+const IMPORT_RETRY_MAX: Duration = Duration::from_secs(10);
 
 pub struct Application {
     port: u16,
@@ -28,6 +32,7 @@ pub struct Application {
     router: Router,
     worker: OutboxWorker<OrderDelivery>,
     outbox: Outbox,
+    state: AppState,
 }
 
 impl Application {
@@ -54,13 +59,16 @@ impl Application {
                 payment_call_lease: config.payment_timeout + PAYMENT_LEASE_MARGIN,
                 payment_retry_delay: config.outbox.backoff.base,
             },
+            // An import retries sooner than the outbox's longest delay: it is being watched.
+            importer: Importer::new(Backoff { base: config.outbox.backoff.base, max: IMPORT_RETRY_MAX }),
         };
         let notifications = NotificationClient::new(&config.notification_service_url, config.notification_timeout);
         let worker =
             OutboxWorker::new(db.write.clone(), OrderDelivery::new(state.clone(), notifications), config.outbox);
-        let router = platform::http::finish(routes::router(state), ApiDoc::openapi(), db.read.clone(), &config.http);
+        let router =
+            platform::http::finish(routes::router(state.clone()), ApiDoc::openapi(), db.read.clone(), &config.http);
         let port = listener.local_addr()?.port();
-        Ok(Application { port, pool: db.write, listener, router, worker, outbox })
+        Ok(Application { port, pool: db.write, listener, router, worker, outbox, state })
     }
 
     pub fn port(&self) -> u16 {
@@ -79,8 +87,18 @@ impl Application {
         // the caller's token.
         let workers_stop = stop.child_token();
         let worker = self.worker.spawn(self.outbox.waker(), workers_stop.clone());
+        self.state.importer.resume_unfinished(&self.state).await.context("cannot resume the unfinished imports")?;
+        // Imports and their event streams stop as soon as the service does, so that an open
+        // stream does not keep the graceful shutdown waiting.
+        let importer = self.state.importer.clone();
+        let stopping = stop.clone();
+        tokio::spawn(async move {
+            stopping.cancelled().await;
+            importer.begin_shutdown();
+        });
         let served = platform::http::serve(self.listener, self.router, stop).await;
         workers_stop.cancel();
+        self.state.importer.shutdown().await;
         worker.await.context("the outbox worker panicked")?;
         served.context("the HTTP server failed")?;
         Ok(())

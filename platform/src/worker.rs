@@ -19,6 +19,9 @@ pub enum Outcome {
     Idle,
 }
 
+/// How long a stopping worker lets the round under way finish.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
 /// Calls `task` until `stop` is cancelled. Sleeps `idle_poll` (or until `wake` is notified)
 /// after an idle round, and after an error, which is logged and retried.
 pub async fn run_until_stopped<F, Fut>(
@@ -33,9 +36,19 @@ pub async fn run_until_stopped<F, Fut>(
 {
     tracing::debug!(worker = name, "started");
     while !stop.is_cancelled() {
+        let round = task();
+        tokio::pin!(round);
         let outcome = tokio::select! {
-            outcome = task() => outcome,
-            _ = stop.cancelled() => break,
+            outcome = &mut round => outcome,
+            _ = stop.cancelled() => {
+                // A round under way may finish, briefly, so that what it did is recorded: an
+                // abandoned round's claimed work waits for its lease to run out before anyone
+                // retries it.
+                if tokio::time::timeout(STOP_GRACE, round).await.is_err() {
+                    tracing::warn!(worker = name, "round abandoned at shutdown; its work is retried when its lease ends");
+                }
+                break;
+            }
         };
         match outcome {
             Ok(Outcome::Worked) => continue,

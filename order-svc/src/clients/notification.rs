@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use platform::api::notifications::NewEmail;
+use platform::api::notifications::{NewEmail, NewNotificationBatch, NotificationBatchOutcome};
 use platform::peer::{http_client, send, PeerError};
 use serde::de::IgnoredAny;
 
@@ -10,12 +10,17 @@ use serde::de::IgnoredAny;
 pub struct NotificationClient {
     http: reqwest::Client,
     email_url: String,
+    batch_url: String,
 }
 
 impl NotificationClient {
     pub fn new(base_url: &str, timeout: Duration) -> NotificationClient {
         let base_url = base_url.trim_end_matches('/');
-        NotificationClient { http: http_client(timeout), email_url: format!("{base_url}/api/v1/notifications/email") }
+        NotificationClient {
+            http: http_client(timeout),
+            email_url: format!("{base_url}/api/v1/notifications/email"),
+            batch_url: format!("{base_url}/api/v1/notifications/batch"),
+        }
     }
 
     /// `POST /api/v1/notifications/email`. Accepted means stored (the Notification Service
@@ -26,5 +31,12 @@ impl NotificationClient {
         // the Notification shape from turning an accepted e-mail into an endless retry.
         send::<IgnoredAny>(self.http.post(&self.email_url).json(email), Some(idempotency_key)).await?;
         Ok(())
+    }
+
+    /// `POST /api/v1/notifications/batch`: up to 1,000 e-mails queued in one call; each
+    /// item's own key makes a repeated batch queue nothing twice.
+    #[tracing::instrument(skip_all, fields(notifications = batch.notifications.len()))]
+    pub async fn send_batch(&self, batch: &NewNotificationBatch) -> Result<NotificationBatchOutcome, PeerError> {
+        send(self.http.post(&self.batch_url).json(batch), None).await
     }
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use platform::api::payments::{NewPayment, NewRefund, Payment, Refund};
+use platform::api::payments::{NewPayment, NewPaymentBatch, NewRefund, Payment, PaymentBatchOutcome, Refund};
 use platform::peer::{http_client, send, PeerError};
 
 #[derive(Clone, Debug)]
@@ -11,6 +11,7 @@ pub struct PaymentClient {
     base_url: String,
     // Built once: the create path calls it for every order.
     payments_url: String,
+    batch_url: String,
     refund_url: String,
 }
 
@@ -20,6 +21,7 @@ impl PaymentClient {
         PaymentClient {
             http: http_client(timeout),
             payments_url: format!("{base_url}/api/v1/payments"),
+            batch_url: format!("{base_url}/api/v1/payments/batch"),
             refund_url: format!("{base_url}/api/v1/payments/refund"),
             base_url,
         }
@@ -30,6 +32,13 @@ impl PaymentClient {
     #[tracing::instrument(skip_all, fields(order_id = payment.order_id))]
     pub async fn create_payment(&self, payment: &NewPayment, idempotency_key: &str) -> Result<Payment, PeerError> {
         send(self.http.post(&self.payments_url).json(payment), Some(idempotency_key)).await
+    }
+
+    /// `POST /api/v1/payments/batch`: up to 1,000 payments in one call, each with its own
+    /// idempotency key, so a repeated batch charges nothing twice.
+    #[tracing::instrument(skip_all, fields(payments = batch.payments.len()))]
+    pub async fn pay_batch(&self, batch: &NewPaymentBatch) -> Result<PaymentBatchOutcome, PeerError> {
+        send(self.http.post(&self.batch_url).json(batch), None).await
     }
 
     /// `GET /api/v1/payments/order/{order_id}`; `None` when the order has no payment.

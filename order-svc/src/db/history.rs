@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use platform::api::orders::OrderStatus;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use super::HistoryRow;
 use crate::domain::status::{REASON_CREATED, REASON_PAYMENT_INITIATED};
@@ -23,6 +23,57 @@ pub async fn insert_creation(conn: &mut SqliteConnection, order_id: i64, now: Da
     .bind(now)
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// The creation entries of many new orders (an import's chunk), in few statements.
+#[tracing::instrument(level = "debug", skip_all, fields(orders = order_ids.len()))]
+pub async fn insert_creation_of(
+    conn: &mut SqliteConnection,
+    order_ids: &[i64],
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    let entries: Vec<Entry> = order_ids
+        .iter()
+        .flat_map(|&order_id| {
+            [
+                Entry { order_id, from: None, to: OrderStatus::Pending, reason: Some(REASON_CREATED) },
+                Entry {
+                    order_id,
+                    from: Some(OrderStatus::Pending),
+                    to: OrderStatus::PaymentProcessing,
+                    reason: Some(REASON_PAYMENT_INITIATED),
+                },
+            ]
+        })
+        .collect();
+    insert_many(conn, &entries, now).await
+}
+
+/// One history entry of a bulk insert.
+#[derive(Debug, Clone)]
+pub struct Entry<'a> {
+    pub order_id: i64,
+    pub from: Option<OrderStatus>,
+    pub to: OrderStatus,
+    pub reason: Option<&'a str>,
+}
+
+/// Many entries in few statements (5 bound parameters each, 2,000 per statement).
+pub async fn insert_many(conn: &mut SqliteConnection, entries: &[Entry<'_>], now: DateTime<Utc>) -> sqlx::Result<()> {
+    for chunk in entries.chunks(2_000) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO order_status_history (order_id, from_status, to_status, reason, created_at) ",
+        );
+        query.push_values(chunk, |mut row, entry| {
+            row.push_bind(entry.order_id)
+                .push_bind(entry.from.map(OrderStatus::as_str))
+                .push_bind(entry.to.as_str())
+                .push_bind(entry.reason)
+                .push_bind(now);
+        });
+        query.build().execute(&mut *conn).await?;
+    }
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 //! the hot path pays nothing for them.
 
 pub mod history;
+pub mod imports;
 pub mod orders;
 pub mod outbox;
 
@@ -20,6 +21,8 @@ pub struct OrderRow {
     pub status: String,
     pub total_amount: i64,
     pub currency: String,
+    pub batch_id: Option<String>,
+    pub order_ref: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -61,6 +64,8 @@ impl OrderRow {
             customer_name: self.customer_name,
             total_amount: Yen::new(self.total_amount),
             items,
+            batch_id: self.batch_id,
+            order_ref: self.order_ref,
             created_at: self.created_at,
             updated_at: self.updated_at,
         })

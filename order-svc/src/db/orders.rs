@@ -18,6 +18,8 @@ pub struct OrderFilter {
     pub customer_email: Option<String>,
     /// A LIKE pattern (see `OrderFilter::email_containing`).
     email_pattern: Option<String>,
+    /// The orders of one import.
+    pub batch_id: Option<String>,
 }
 
 impl OrderFilter {
@@ -42,17 +44,21 @@ impl OrderFilter {
         usize::from(self.status.is_some())
             | (usize::from(self.customer_email.is_some()) << 1)
             | (usize::from(self.email_pattern.is_some()) << 2)
+            | (usize::from(self.batch_id.is_some()) << 3)
     }
 }
 
-/// The conditions of `OrderFilter`, bound as ?1, ?2 and ?3 in every statement. Unused
-/// parameters are bound but unreferenced, which SQLite allows.
-const CONDITIONS: [&str; 3] = ["status = ?1", "customer_email = ?2", "customer_email LIKE ?3 ESCAPE '\\'"];
+/// The conditions of `OrderFilter`, bound as ?1 … ?4 in every statement. Unused parameters
+/// are bound but unreferenced, which SQLite allows.
+const CONDITIONS: [&str; 4] =
+    ["status = ?1", "customer_email = ?2", "customer_email LIKE ?3 ESCAPE '\\'", "batch_id = ?4"];
+/// One statement per combination of conditions.
+const VARIANTS: usize = 1 << CONDITIONS.len();
 
 /// One fixed statement per combination of conditions, in `OrderFilter::variant` order. Each is
 /// prepared once per connection and lets SQLite use the matching index, which an
 /// `(?1 IS NULL OR status = ?1)` catch-all would not.
-fn by_filter(head: &str, tail: &str) -> [String; 8] {
+fn by_filter(head: &str, tail: &str) -> [String; VARIANTS] {
     std::array::from_fn(|variant| {
         let used: Vec<&str> =
             CONDITIONS.iter().enumerate().filter(|(bit, _)| variant & (1 << bit) != 0).map(|(_, c)| *c).collect();
@@ -64,11 +70,11 @@ fn by_filter(head: &str, tail: &str) -> [String; 8] {
     })
 }
 
-static COUNT_SQL: LazyLock<[String; 8]> = LazyLock::new(|| by_filter("SELECT COUNT(*) FROM orders", ""));
-static PAGE_SQL: LazyLock<[String; 8]> = LazyLock::new(|| {
+static COUNT_SQL: LazyLock<[String; VARIANTS]> = LazyLock::new(|| by_filter("SELECT COUNT(*) FROM orders", ""));
+static PAGE_SQL: LazyLock<[String; VARIANTS]> = LazyLock::new(|| {
     by_filter(
-        "SELECT id, customer_email, customer_name, status, total_amount, currency, created_at, updated_at FROM orders",
-        " ORDER BY id DESC LIMIT ?4 OFFSET ?5",
+        "SELECT id, customer_email, customer_name, status, total_amount, currency, batch_id, order_ref, created_at, updated_at FROM orders",
+        " ORDER BY id DESC LIMIT ?5 OFFSET ?6",
     )
 });
 
@@ -121,6 +127,105 @@ pub async fn insert_items(
     Ok(rows)
 }
 
+/// Rows per multi-row INSERT of an import: within SQLite's 32,766 bound parameters for the
+/// widest of these statements (9 per order).
+const ROWS_PER_INSERT: usize = 2_000;
+
+/// The orders of one chunk of an import, as `payment_processing`, in few statements. A
+/// reference already created for this batch (by a run that was interrupted after its
+/// commit) is skipped by the unique (batch_id, order_ref) index. Returns the ids created with
+/// their references.
+#[tracing::instrument(level = "debug", skip_all, fields(batch_id = batch_id, orders = orders.len()))]
+pub async fn insert_imported(
+    conn: &mut SqliteConnection,
+    batch_id: &str,
+    orders: &[(&str, &ValidOrder)],
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<(i64, String)>> {
+    let mut created = Vec::with_capacity(orders.len());
+    for chunk in orders.chunks(ROWS_PER_INSERT) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO orders (customer_email, customer_name, status, total_amount, currency, batch_id, order_ref,
+                                 created_at, updated_at) ",
+        );
+        query.push_values(chunk, |mut row, (order_ref, order)| {
+            row.push_bind(order.customer_email.as_str())
+                .push_bind(order.customer_name.as_str())
+                .push_bind(OrderStatus::PaymentProcessing.as_str())
+                .push_bind(order.total_amount.get())
+                .push_bind(order.currency.code())
+                .push_bind(batch_id)
+                .push_bind(*order_ref)
+                .push_bind(now)
+                .push_bind(now);
+        });
+        query.push(" ON CONFLICT DO NOTHING RETURNING id, order_ref");
+        let rows: Vec<(i64, String)> = query.build_query_as().fetch_all(&mut *conn).await?;
+        created.extend(rows);
+    }
+    Ok(created)
+}
+
+/// The items of many new orders, in few statements.
+#[tracing::instrument(level = "debug", skip_all, fields(items = items.len()))]
+pub async fn insert_items_of(conn: &mut SqliteConnection, items: &[(i64, &ValidItem)]) -> sqlx::Result<()> {
+    for chunk in items.chunks(ROWS_PER_INSERT) {
+        let mut query =
+            QueryBuilder::<Sqlite>::new("INSERT INTO order_items (order_id, product_name, quantity, unit_price) ");
+        query.push_values(chunk, |mut row, (order_id, item)| {
+            row.push_bind(*order_id)
+                .push_bind(item.product_name.as_str())
+                .push_bind(item.quantity.get())
+                .push_bind(item.unit_price.get());
+        });
+        query.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Moves each of `order_ids` that is still in `from` to `to`; returns those that moved. The
+/// same guard as `update_status`, for a whole chunk of an import at once.
+#[tracing::instrument(level = "debug", skip_all, fields(orders = order_ids.len(), from = from.as_str(), to = to.as_str()))]
+pub async fn update_status_of(
+    conn: &mut SqliteConnection,
+    order_ids: &[i64],
+    from: OrderStatus,
+    to: OrderStatus,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<i64>> {
+    if order_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = serde_json::to_string(order_ids).map_err(|err| sqlx::Error::Encode(Box::new(err)))?;
+    sqlx::query_scalar(
+        "UPDATE orders SET status = ?1, updated_at = ?2
+         WHERE id IN (SELECT value FROM json_each(?3)) AND status = ?4
+         RETURNING id",
+    )
+    .bind(to.as_str())
+    .bind(now)
+    .bind(ids)
+    .bind(from.as_str())
+    .fetch_all(conn)
+    .await
+}
+
+/// The orders of `order_ids` with their items, for the e-mails of an import.
+pub async fn fetch_orders_of(pool: &SqlitePool, order_ids: &[i64]) -> sqlx::Result<Vec<OrderRow>> {
+    if order_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = serde_json::to_string(order_ids).map_err(|err| sqlx::Error::Encode(Box::new(err)))?;
+    sqlx::query_as(
+        "SELECT id, customer_email, customer_name, status, total_amount, currency, batch_id, order_ref, created_at,
+                updated_at
+         FROM orders WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id",
+    )
+    .bind(ids)
+    .fetch_all(pool)
+    .await
+}
+
 /// Moves the order from `from` to `to`, only if it still is in `from`: of two concurrent
 /// changes, exactly one applies. `false` when the order was no longer in `from`.
 #[tracing::instrument(level = "debug", skip_all, fields(order_id = order_id, from = from.as_str(), to = to.as_str()))]
@@ -144,7 +249,7 @@ pub async fn update_status(
 #[tracing::instrument(level = "debug", skip_all, fields(order_id = order_id))]
 pub async fn fetch_order(pool: &SqlitePool, order_id: i64) -> sqlx::Result<Option<OrderRow>> {
     // Built once: `format!` here would allocate on the hottest read path.
-    const SQL: &str = "SELECT id, customer_email, customer_name, status, total_amount, currency, created_at, updated_at
+    const SQL: &str = "SELECT id, customer_email, customer_name, status, total_amount, currency, batch_id, order_ref, created_at, updated_at
                        FROM orders WHERE id = ?1";
     sqlx::query_as(SQL).bind(order_id).fetch_optional(pool).await
 }
@@ -165,6 +270,7 @@ pub async fn count_orders(pool: &SqlitePool, filter: &OrderFilter) -> sqlx::Resu
         .bind(filter.status.map(OrderStatus::as_str))
         .bind(filter.customer_email.as_deref())
         .bind(filter.email_pattern.as_deref())
+        .bind(filter.batch_id.as_deref())
         .fetch_one(pool)
         .await
 }
@@ -181,6 +287,7 @@ pub async fn list_orders(
         .bind(filter.status.map(OrderStatus::as_str))
         .bind(filter.customer_email.as_deref())
         .bind(filter.email_pattern.as_deref())
+        .bind(filter.batch_id.as_deref())
         .bind(limit)
         .bind(skip)
         .fetch_all(pool)

@@ -13,6 +13,8 @@ use sqlx::SqliteConnection;
 pub const KIND_PAYMENT: &str = "payment";
 /// Kind of the row that asks the Notification Service for an e-mail.
 pub const KIND_NOTIFICATION: &str = "notification";
+/// Kind of the row that queues many e-mails (an import's) in one request.
+pub const KIND_NOTIFICATION_BATCH: &str = "notification_batch";
 /// Kind of the row that refunds a cancelled order's payment.
 pub const KIND_REFUND: &str = "refund";
 

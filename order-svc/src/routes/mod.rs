@@ -1,6 +1,7 @@
 //! The HTTP API: the shared `AppState`, one module of handlers per resource, and the OpenAPI
 //! document that `/docs` and `/openapi.json` serve.
 
+pub mod imports;
 pub mod orders;
 
 use std::time::Duration;
@@ -11,6 +12,7 @@ use platform::outbox::Outbox;
 use utoipa::OpenApi;
 
 use crate::clients::PaymentClient;
+use crate::importer::Importer;
 
 /// Timings of the payment of a new order.
 #[derive(Debug, Clone, Copy)]
@@ -30,10 +32,11 @@ pub struct AppState {
     pub payments: PaymentClient,
     pub outbox: Outbox,
     pub settings: Settings,
+    pub importer: Importer,
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new().merge(orders::router()).with_state(state)
+    Router::new().merge(orders::router()).merge(imports::router()).with_state(state)
 }
 
 #[derive(OpenApi)]
@@ -51,6 +54,11 @@ pub fn router(state: AppState) -> Router {
         orders::update_status,
         orders::cancel_order,
         orders::payment_webhook,
+        imports::create_import,
+        imports::list_imports,
+        imports::get_import,
+        imports::get_errors,
+        imports::import_events,
     ),
     components(schemas(
         platform::api::orders::NewOrder,
@@ -64,8 +72,15 @@ pub fn router(state: AppState) -> Router {
         platform::api::orders::StatusCount,
         platform::api::orders::PaymentWebhook,
         platform::api::payments::PaymentStatus,
+        platform::api::imports::Import,
+        platform::api::imports::ImportError,
+        platform::api::imports::ImportStatus,
+        platform::api::imports::NotifyMode,
         platform::api::ErrorBody,
     )),
-    tags((name = "orders", description = "Order management"))
+    tags(
+        (name = "orders", description = "Order management"),
+        (name = "imports", description = "Bulk order import from CSV files")
+    )
 )]
 pub struct ApiDoc;

@@ -75,6 +75,8 @@ pub struct ListQuery {
     customer_email: Option<String>,
     /// Only orders whose customer address contains this text (case-insensitive).
     q: Option<String>,
+    /// Only the orders of this import.
+    batch_id: Option<String>,
 }
 
 /// List orders, newest first. The total number of matching orders is in `X-Total-Count`.
@@ -111,6 +113,7 @@ pub async fn list_orders(
     let mut filter = OrderFilter::default();
     filter.status = status;
     filter.customer_email = query.customer_email.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty());
+    filter.batch_id = query.batch_id.map(|b| b.trim().to_owned()).filter(|b| !b.is_empty());
     if let Some(text) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         filter = filter.email_containing(text);
     }

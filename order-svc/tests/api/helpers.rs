@@ -75,7 +75,7 @@ pub struct TestPlatform {
     pub payment_address: String,
     pub notification_address: String,
     configs: Configs,
-    order: Running,
+    order: Option<Running>,
     payment: Option<Running>,
     notification: Option<Running>,
     _dir: TempDir,
@@ -83,8 +83,7 @@ pub struct TestPlatform {
 
 impl Drop for TestPlatform {
     fn drop(&mut self) {
-        self.order.stop.cancel();
-        for running in [&self.payment, &self.notification].into_iter().flatten() {
+        for running in [&self.order, &self.payment, &self.notification].into_iter().flatten() {
             running.stop.cancel();
         }
     }
@@ -165,7 +164,7 @@ pub async fn spawn_platform_with(customise: impl FnOnce(&mut Configs)) -> TestPl
         payment_address: url_of(payment_port),
         notification_address: url_of(notification_port),
         configs,
-        order,
+        order: Some(order),
         payment: Some(payment),
         notification: Some(notification),
         _dir: dir,
@@ -427,11 +426,15 @@ impl TestPlatform {
     // ----- Databases -----
 
     pub fn order_pool(&self) -> &SqlitePool {
-        &self.order.pool
+        &self.order.as_ref().expect("the order service is running").pool
     }
 
     pub fn payment_pool(&self) -> &SqlitePool {
         &self.payment.as_ref().expect("the payment service is running").pool
+    }
+
+    pub fn notification_pool(&self) -> &SqlitePool {
+        &self.notification.as_ref().expect("the notification service is running").pool
     }
 
     pub async fn row_counts(&self) -> RowCounts {
@@ -511,6 +514,16 @@ impl TestPlatform {
         let config = self.configs.notification.clone();
         let listener = bind(config.port).await;
         self.notification = Some(start_service!(notification_svc, config, listener));
+    }
+
+    /// Stops the Order Service (its background work stops at a commit boundary) and starts it
+    /// again on the same port and database, as a process restart would.
+    pub async fn restart_order_service(&mut self) {
+        let running = self.order.take().expect("the order service is running");
+        running.shut_down("order-svc").await;
+        let config = self.configs.order.clone();
+        let listener = bind(config.port).await;
+        self.order = Some(start_service!(order_svc, config, listener));
     }
 
     pub async fn stop_payment_service(&mut self) {

@@ -5,6 +5,7 @@
 mod bad_input;
 mod cancellation;
 mod helpers;
+mod imports;
 mod listing;
 mod orders;
 mod payment_failures;

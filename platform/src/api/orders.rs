@@ -105,6 +105,12 @@ pub struct Order {
     pub total_amount: Yen,
     pub currency: Currency,
     pub items: Vec<OrderItem>,
+    /// The import that created the order (`null` for an order created through the API).
+    #[serde(default)]
+    pub batch_id: Option<String>,
+    /// The order's reference in its import file.
+    #[serde(default)]
+    pub order_ref: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -1,0 +1,432 @@
+//! The import worker: takes an accepted import from `validating` to its final status.
+//!
+//! Every step is a transaction that records how far it got, so a restart anywhere resumes
+//! where the last commit left off and nothing is done twice:
+//!
+//! 1. **Validate** (`validating`): read the file, stage its valid orders in `import_orders`
+//!    and its problems in `import_errors`; the file is kept until then so that a restart can
+//!    read it again.
+//! 2. **Process** (`processing`), in chunks of `CHUNK_ORDERS` orders, a few chunks at once:
+//!    create the chunk's orders (`staged` → `created`; the unique (batch_id, order_ref) index
+//!    makes a second creation impossible), pay them with one Payment Service batch whose
+//!    items carry each order's usual payment key (a repeated batch charges nothing twice), then
+//!    in one transaction apply the outcomes, queue the confirmations as an outbox row and
+//!    count the chunk (`created` → `paid` | `failed`).
+//! 3. **Finish**: queue the digests (notify=digest) and set the final status, together.
+//!
+//! An unreachable peer is retried with backoff for as long as it takes; the import simply
+//! stays `processing`. E-mails go through the outbox, so the import never waits for the
+//! Notification Service, which drains its queue at its own rate.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use anyhow::Context;
+use chrono::Utc;
+use futures::{StreamExt, TryStreamExt};
+use platform::api::imports::{ImportStatus, NotifyMode};
+use platform::api::notifications::NewNotificationBatch;
+use platform::api::orders::{NewOrder, OrderStatus};
+use platform::api::payments::{BatchPayment, NewPaymentBatch, PaymentBatchOutcome, PaymentStatus};
+use platform::outbox::Outbox;
+use platform::peer::PeerError;
+use platform::worker::Backoff;
+use sqlx::SqliteConnection;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::db;
+use crate::db::history::Entry;
+use crate::db::imports::{ImportOrderRow, StagedRow};
+use crate::db::outbox::KIND_NOTIFICATION_BATCH;
+use crate::domain::import::{self as rules, PaidOrder, MAX_BATCH_BYTES, MAX_BATCH_ITEMS};
+use crate::domain::import_file::{self, FileEncoding, ImportFile};
+use crate::domain::status::{payment_failed_reason, REASON_PAYMENT_COMPLETED};
+use crate::domain::ValidOrder;
+use crate::lifecycle::payment_key;
+use crate::routes::AppState;
+
+/// Orders per chunk: one Payment Service batch, one outbox row of e-mails (or a few).
+pub const CHUNK_ORDERS: i64 = 500;
+/// Chunks in flight at once per import: enough to overlap one chunk's payment call with
+/// another's database work, few enough to keep memory and the peers' load bounded.
+const CONCURRENT_CHUNKS: usize = 3;
+
+/// Runs imports in the background, and stops them (at a commit boundary, since dropping a
+/// transaction rolls it back) when the service stops.
+#[derive(Clone)]
+pub struct Importer {
+    tasks: TaskTracker,
+    stop: CancellationToken,
+    /// How a failed step is retried.
+    backoff: Backoff,
+}
+
+impl Importer {
+    pub fn new(backoff: Backoff) -> Importer {
+        Importer { tasks: TaskTracker::new(), stop: CancellationToken::new(), backoff }
+    }
+
+    /// Starts (or resumes) the import `id`. `file` is the upload just read, if this process
+    /// has it; otherwise the stored file is read again.
+    pub fn start(&self, state: AppState, id: String, file: Option<ImportFile>) {
+        let stop = self.stop.clone();
+        let backoff = self.backoff;
+        self.tasks.spawn(async move {
+            tokio::select! {
+                () = stop.cancelled() => tracing::info!(import_id = %id, "import paused by shutdown; it resumes at the next start"),
+                () = run(state, id.clone(), file, backoff) => {}
+            }
+        });
+    }
+
+    /// Resumes every import a previous process left unfinished.
+    pub async fn resume_unfinished(&self, state: &AppState) -> anyhow::Result<()> {
+        for id in db::imports::unfinished(&state.db.read).await? {
+            tracing::info!(import_id = %id, "resuming import");
+            self.start(state.clone(), id, None);
+        }
+        Ok(())
+    }
+
+    /// Resolves when the service begins to stop: long-lived answers (the event streams)
+    /// end then, so that they do not hold the shutdown up.
+    pub fn stopping(&self) -> tokio_util::sync::WaitForCancellationFutureOwned {
+        self.stop.clone().cancelled_owned()
+    }
+
+    /// Tells every import and event stream to stop, without waiting.
+    pub fn begin_shutdown(&self) {
+        self.stop.cancel();
+    }
+
+    /// Stops every running import and waits until they have.
+    pub async fn shutdown(&self) {
+        self.stop.cancel();
+        self.tasks.close();
+        self.tasks.wait().await;
+    }
+}
+
+/// Drives the import to its end, retrying whatever fails (a peer or the database) with
+/// backoff: every step is safe to repeat.
+#[tracing::instrument(skip_all, fields(import_id = %id))]
+async fn run(state: AppState, id: String, mut file: Option<ImportFile>, backoff: Backoff) {
+    let mut attempts = 0;
+    loop {
+        match run_once(&state, &id, file.take(), backoff).await {
+            Ok(()) => return,
+            Err(err) => {
+                attempts += 1;
+                let delay = backoff.delay(attempts);
+                tracing::warn!(error = ?err, attempts, retry_in_ms = delay.as_millis() as u64, "import step failed; retrying");
+                tokio::time::sleep(delay).await;
+            }
+        }
+    }
+}
+
+async fn run_once(state: &AppState, id: &str, file: Option<ImportFile>, backoff: Backoff) -> anyhow::Result<()> {
+    let row = db::imports::fetch(&state.db.write, id).await?.with_context(|| format!("import {id} vanished"))?;
+    let notify = row.notify()?;
+    match row.status()? {
+        ImportStatus::Validating => {
+            let file = match file {
+                Some(file) => file,
+                None => match reread(state, id, &row.encoding).await? {
+                    Ok(file) => file,
+                    Err(problem) => {
+                        let mut conn = state.db.write.acquire().await?;
+                        db::imports::finish(&mut conn, id, ImportStatus::Failed, Some(&problem), Utc::now()).await?;
+                        return Ok(());
+                    }
+                },
+            };
+            stage(state, id, file).await?;
+        }
+        ImportStatus::Processing => {}
+        _ => return Ok(()),
+    }
+    let staged = db::imports::staged_count(&state.db.write, id).await?;
+    let chunks = (0..staged).step_by(CHUNK_ORDERS as usize).map(|start| start..(start + CHUNK_ORDERS).min(staged));
+    futures::stream::iter(chunks)
+        .map(|seqs| process_chunk(state, id, notify, seqs, backoff))
+        .buffer_unordered(CONCURRENT_CHUNKS)
+        .try_collect::<()>()
+        .await?;
+    finish(state, id, notify).await
+}
+
+/// The stored file of an import interrupted while validating, read again the way it was
+/// read first. `Err` with the reason if it cannot be (which would mean it changed).
+async fn reread(state: &AppState, id: &str, encoding: &str) -> anyhow::Result<Result<ImportFile, String>> {
+    let Some(bytes) = db::imports::load_file(&state.db.write, id).await? else {
+        return Ok(Err("the uploaded file was lost before it was validated; upload it again".into()));
+    };
+    let encoding = FileEncoding::parse_param(encoding).ok();
+    let read = tokio::task::spawn_blocking(move || import_file::read(&bytes, encoding)).await?;
+    Ok(read.map_err(|problem| problem.to_string()))
+}
+
+/// Step 1: the file's valid orders and its error report, and the import on to `processing`.
+async fn stage(state: &AppState, id: &str, file: ImportFile) -> anyhow::Result<()> {
+    let rows: Vec<StagedRow> = file
+        .orders
+        .iter()
+        .enumerate()
+        .map(|(seq, staged)| {
+            Ok(StagedRow {
+                seq: seq as i64,
+                order_ref: &staged.order_ref,
+                line: staged.line,
+                payload: serde_json::to_string(&rules::to_new_order(&staged.order))?,
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let mut tx = state.db.write.begin().await?;
+    db::imports::stage(&mut tx, id, &rows, &file.errors, file.failed_orders).await?;
+    tx.commit().await?;
+    tracing::info!(orders = rows.len(), errors = file.errors.len(), "import staged");
+    Ok(())
+}
+
+/// A staged order read back.
+struct ChunkOrder {
+    row: ImportOrderRow,
+    order: ValidOrder,
+}
+
+fn read_chunk(rows: Vec<ImportOrderRow>) -> anyhow::Result<Vec<ChunkOrder>> {
+    rows.into_iter()
+        .map(|row| {
+            let body: NewOrder = serde_json::from_str(&row.payload)?;
+            let order = ValidOrder::parse(body).map_err(|err| anyhow::anyhow!("staged order became invalid: {err}"))?;
+            Ok(ChunkOrder { row, order })
+        })
+        .collect()
+}
+
+/// Step 2 for the orders at positions `seqs`: create, pay, settle.
+#[tracing::instrument(level = "debug", skip_all, fields(chunk = seqs.start))]
+async fn process_chunk(
+    state: &AppState,
+    id: &str,
+    notify: NotifyMode,
+    seqs: Range<i64>,
+    backoff: Backoff,
+) -> anyhow::Result<()> {
+    let rows = db::imports::unfinished_orders(&state.db.write, id, seqs.clone()).await?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    if rows.iter().any(|row| row.state == "staged") {
+        create_orders(state, id, &read_chunk(rows)?, seqs.clone()).await?;
+    }
+    let created = read_chunk(db::imports::unfinished_orders(&state.db.write, id, seqs.clone()).await?)?;
+    let outcome = pay(state, &created, backoff).await;
+    settle(state, id, notify, &created, outcome).await?;
+    let left = db::imports::unfinished_orders(&state.db.write, id, seqs).await?.len();
+    // Only an answer that skipped items can leave any: the step is repeated for them.
+    anyhow::ensure!(left == 0, "{left} orders of the chunk got no payment outcome");
+    Ok(())
+}
+
+/// `staged` → `created`: the orders, their items and history, in one transaction.
+async fn create_orders(state: &AppState, id: &str, chunk: &[ChunkOrder], seqs: Range<i64>) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let to_create: Vec<(&str, &ValidOrder)> = chunk
+        .iter()
+        .filter(|order| order.row.state == "staged")
+        .map(|order| (order.row.order_ref.as_str(), &order.order))
+        .collect();
+    let by_ref: HashMap<&str, &ValidOrder> = to_create.iter().copied().collect();
+    let mut tx = state.db.write.begin().await?;
+    let created = db::orders::insert_imported(&mut tx, id, &to_create, now).await?;
+    let items: Vec<_> = created
+        .iter()
+        .filter_map(|(order_id, order_ref)| by_ref.get(order_ref.as_str()).map(|order| (*order_id, *order)))
+        .flat_map(|(order_id, order)| order.items.iter().map(move |item| (order_id, item)))
+        .collect();
+    db::orders::insert_items_of(&mut tx, &items).await?;
+    let ids: Vec<i64> = created.iter().map(|(order_id, _)| *order_id).collect();
+    db::history::insert_creation_of(&mut tx, &ids, now).await?;
+    db::imports::mark_created(&mut tx, id, seqs).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The Payment Service's answer for a chunk, asked again until it gives one. A refusal of the
+/// whole request (which validated items never cause) is returned for every item to fail.
+async fn pay(state: &AppState, chunk: &[ChunkOrder], backoff: Backoff) -> Result<PaymentBatchOutcome, String> {
+    let payments: Vec<BatchPayment> = chunk
+        .iter()
+        .filter_map(|order| {
+            let order_id = order.row.order_id?;
+            Some(BatchPayment {
+                idempotency_key: payment_key(order_id),
+                order_id,
+                amount: order.order.total_amount,
+                currency: order.order.currency,
+            })
+        })
+        .collect();
+    let mut outcome = PaymentBatchOutcome { results: Vec::with_capacity(payments.len()) };
+    for batch in rules::batches(payments, MAX_BATCH_ITEMS, MAX_BATCH_BYTES) {
+        let batch = NewPaymentBatch { payments: batch };
+        let mut attempts = 0;
+        let answer = loop {
+            match state.payments.pay_batch(&batch).await {
+                Ok(answer) => break answer,
+                Err(PeerError::Refused { status, detail }) if status != 408 && status != 429 => {
+                    tracing::error!(status, %detail, "payment batch refused as a whole");
+                    return Err(detail);
+                }
+                Err(err) => {
+                    attempts += 1;
+                    let delay = backoff.delay(attempts);
+                    tracing::warn!(error = %err, attempts, "payment batch not answered; retrying");
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        };
+        outcome.results.extend(answer.results);
+    }
+    Ok(outcome)
+}
+
+/// `created` → `paid` | `failed`, with the orders' new statuses and history, the e-mails and
+/// the counts, in one transaction.
+async fn settle(
+    state: &AppState,
+    id: &str,
+    notify: NotifyMode,
+    chunk: &[ChunkOrder],
+    outcome: Result<PaymentBatchOutcome, String>,
+) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let by_order: HashMap<i64, &ChunkOrder> =
+        chunk.iter().filter_map(|order| Some((order.row.order_id?, order))).collect();
+    let mut captured = Vec::new();
+    // Accepted by the gateway but not captured yet: the payment webhook finishes these orders
+    // as it does any other order's (confirmation included).
+    let mut awaiting_capture = Vec::new();
+    let mut refused: Vec<(i64, String)> = Vec::new();
+    match &outcome {
+        Ok(outcome) => {
+            for result in &outcome.results {
+                match (&result.payment, result.status) {
+                    (Some(payment), 201) if payment.status == PaymentStatus::Completed => {
+                        captured.push(result.order_id)
+                    }
+                    (Some(payment), 201) if payment.status == PaymentStatus::Pending => {
+                        awaiting_capture.push(result.order_id)
+                    }
+                    _ => {
+                        let detail =
+                            result.detail.clone().unwrap_or_else(|| format!("payment answered {}", result.status));
+                        refused.push((result.order_id, detail));
+                    }
+                }
+            }
+        }
+        Err(detail) => refused.extend(by_order.keys().map(|order_id| (*order_id, detail.clone()))),
+    }
+
+    let mut tx = state.db.write.begin().await?;
+    let paid = db::orders::update_status_of(&mut tx, &captured, OrderStatus::PaymentProcessing, OrderStatus::Paid, now)
+        .await?;
+    let refused_ids: Vec<i64> = refused.iter().map(|(order_id, _)| *order_id).collect();
+    let back_to_pending =
+        db::orders::update_status_of(&mut tx, &refused_ids, OrderStatus::PaymentProcessing, OrderStatus::Pending, now)
+            .await?;
+    let reasons: HashMap<i64, String> =
+        refused.iter().map(|(order_id, detail)| (*order_id, payment_failed_reason(detail))).collect();
+    let mut history: Vec<Entry> = paid
+        .iter()
+        .map(|&order_id| Entry {
+            order_id,
+            from: Some(OrderStatus::PaymentProcessing),
+            to: OrderStatus::Paid,
+            reason: Some(REASON_PAYMENT_COMPLETED),
+        })
+        .collect();
+    history.extend(back_to_pending.iter().map(|order_id| Entry {
+        order_id: *order_id,
+        from: Some(OrderStatus::PaymentProcessing),
+        to: OrderStatus::Pending,
+        reason: reasons.get(order_id).map(String::as_str),
+    }));
+    db::history::insert_many(&mut tx, &history, now).await?;
+
+    if notify == NotifyMode::PerOrder {
+        let emails = paid
+            .iter()
+            .filter_map(|order_id| by_order.get(order_id).map(|order| rules::confirmation(*order_id, &order.order)))
+            .collect();
+        enqueue_emails(&mut tx, &format!("import-{id}-emails-{}", chunk[0].row.seq), emails).await?;
+    }
+
+    let errors: Vec<_> = refused
+        .iter()
+        .filter_map(|(order_id, detail)| {
+            let order = by_order.get(order_id)?;
+            Some(platform::api::imports::ImportError {
+                line: order.row.line,
+                order_ref: Some(order.row.order_ref.clone()),
+                column: None,
+                message: format!("payment not taken: {detail}"),
+            })
+        })
+        .collect();
+    let succeeded: Vec<i64> = captured.iter().chain(&awaiting_capture).copied().collect();
+    db::imports::mark_orders(&mut tx, id, &succeeded, "paid").await?;
+    db::imports::mark_orders(&mut tx, id, &refused_ids, "failed").await?;
+    db::imports::insert_errors(&mut tx, id, &errors).await?;
+    db::imports::count_outcomes(&mut tx, id, succeeded.len() as i64, refused.len() as i64).await?;
+    tx.commit().await?;
+    state.outbox.wake();
+    Ok(())
+}
+
+/// The e-mails as outbox rows of at most one Notification Service batch each, keyed
+/// `{prefix}-{n}`.
+async fn enqueue_emails(
+    conn: &mut SqliteConnection,
+    prefix: &str,
+    emails: Vec<platform::api::notifications::BatchNotification>,
+) -> sqlx::Result<()> {
+    for (n, batch) in rules::batches(emails, MAX_BATCH_ITEMS, MAX_BATCH_BYTES).into_iter().enumerate() {
+        let batch = NewNotificationBatch { notifications: batch };
+        Outbox::enqueue(&mut *conn, KIND_NOTIFICATION_BATCH, &batch, &format!("{prefix}-{n}")).await?;
+    }
+    Ok(())
+}
+
+/// Step 3: the digests, if asked for, and the final status, in one transaction.
+async fn finish(state: &AppState, id: &str, notify: NotifyMode) -> anyhow::Result<()> {
+    let digests = if notify == NotifyMode::Digest { digests(state, id).await? } else { Vec::new() };
+    let mut tx = state.db.write.begin().await?;
+    enqueue_emails(&mut tx, &format!("import-{id}-digests"), digests).await?;
+    let (succeeded, failed) = db::imports::outcome_counts(&mut tx, id).await?;
+    let status = rules::final_status(succeeded, failed);
+    db::imports::finish(&mut tx, id, status, None, Utc::now()).await?;
+    tx.commit().await?;
+    state.outbox.wake();
+    tracing::info!(status = status.as_str(), succeeded, failed, "import finished");
+    Ok(())
+}
+
+/// One digest per customer, listing the import's orders that are paid now (an order still
+/// awaiting capture gets its own confirmation when the webhook completes it).
+async fn digests(state: &AppState, id: &str) -> anyhow::Result<Vec<platform::api::notifications::BatchNotification>> {
+    let rows = db::imports::paid_orders(&state.db.write, id).await?;
+    let paid = rows
+        .into_iter()
+        .filter_map(|row| Some((row.order_id?, row)))
+        .map(|(order_id, row)| {
+            let order = read_chunk(vec![row.clone()])?.remove(0).order;
+            Ok(PaidOrder { order_id, order_ref: row.order_ref, order })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(rules::digests(id, &paid))
+}
