@@ -202,19 +202,17 @@ async fn read_upload(request: Request) -> ApiResult<(Option<String>, Bytes)> {
             .map_err(|rejection| ApiError::Status(rejection.status(), rejection.body_text()))?;
         let mut file = None;
         loop {
-            let field = multipart.next_field().await.map_err(|err| match err.status() {
+            let unreadable = |err: axum::extract::multipart::MultipartError| match err.status() {
                 StatusCode::PAYLOAD_TOO_LARGE => too_large(),
                 status => ApiError::Status(status, format!("unreadable multipart body: {}", err.body_text())),
-            })?;
+            };
+            let field = multipart.next_field().await.map_err(unreadable)?;
             let Some(field) = field else { break };
             if field.name() != Some("file") {
                 continue;
             }
             let name = field.file_name().map(str::to_owned);
-            let bytes = field.bytes().await.map_err(|err| match err.status() {
-                StatusCode::PAYLOAD_TOO_LARGE => too_large(),
-                status => ApiError::Status(status, format!("unreadable multipart body: {}", err.body_text())),
-            })?;
+            let bytes = field.bytes().await.map_err(unreadable)?;
             file = Some((name, bytes));
             break;
         }
@@ -258,18 +256,6 @@ pub struct ListQuery {
     limit: Option<i64>,
 }
 
-fn page(skip: Option<i64>, limit: Option<i64>, default: i64, max: i64) -> ApiResult<(i64, i64)> {
-    let skip = skip.unwrap_or(0);
-    if skip < 0 {
-        return Err(ApiError::Unprocessable("skip must not be negative".into()));
-    }
-    let limit = limit.unwrap_or(default);
-    if !(1..=max).contains(&limit) {
-        return Err(ApiError::Unprocessable(format!("limit must be between 1 and {max}")));
-    }
-    Ok((skip, limit))
-}
-
 /// The history of imports, newest first; the total is in `X-Total-Count`.
 #[utoipa::path(
     get,
@@ -285,7 +271,7 @@ pub async fn list_imports(
     State(state): State<AppState>,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    let (skip, limit) = page(query.skip, query.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
+    let (skip, limit) = super::page(query.skip, query.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let total = db::imports::count(&state.db.read).await?;
     let imports = db::imports::list(&state.db.read, skip, limit)
         .await?
@@ -345,7 +331,7 @@ pub async fn get_errors(
         .ok_or_else(|| ApiError::not_found("Import", &import_id))?;
     match query.format.as_deref().map(str::trim).unwrap_or("json") {
         "json" | "" => {
-            let (skip, limit) = page(query.skip, query.limit, DEFAULT_ERROR_LIMIT, MAX_ERROR_LIMIT)?;
+            let (skip, limit) = super::page(query.skip, query.limit, DEFAULT_ERROR_LIMIT, MAX_ERROR_LIMIT)?;
             let errors = db::imports::errors(&state.db.read, &import_id, skip, limit).await?;
             Ok(([(TOTAL_COUNT_HEADER, row.error_count.to_string())], Json(errors)).into_response())
         }

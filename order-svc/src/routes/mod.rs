@@ -9,6 +9,7 @@ use std::time::Duration;
 use axum::Router;
 use platform::db::Database;
 use platform::outbox::Outbox;
+use platform::{ApiError, ApiResult};
 use utoipa::OpenApi;
 
 use crate::clients::PaymentClient;
@@ -33,6 +34,20 @@ pub struct AppState {
     pub outbox: Outbox,
     pub settings: Settings,
     pub importer: Importer,
+}
+
+/// The `skip` and `limit` of a list request: `skip` ≥ 0 (default 0), `limit` 1 ..= `max`
+/// (default `default`).
+pub fn page(skip: Option<i64>, limit: Option<i64>, default: i64, max: i64) -> ApiResult<(i64, i64)> {
+    let skip = skip.unwrap_or(0);
+    if skip < 0 {
+        return Err(ApiError::Unprocessable("skip must not be negative".into()));
+    }
+    let limit = limit.unwrap_or(default);
+    if !(1..=max).contains(&limit) {
+        return Err(ApiError::Unprocessable(format!("limit must be between 1 and {max}")));
+    }
+    Ok((skip, limit))
 }
 
 pub fn router(state: AppState) -> Router {

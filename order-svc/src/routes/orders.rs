@@ -95,14 +95,7 @@ pub async fn list_orders(
     State(state): State<AppState>,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    let skip = query.skip.unwrap_or(0);
-    if skip < 0 {
-        return Err(ApiError::Unprocessable("skip must not be negative".into()));
-    }
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::Unprocessable(format!("limit must be between 1 and {MAX_LIMIT}")));
-    }
+    let (skip, limit) = super::page(query.skip, query.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let status = match query.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(text) => Some(OrderStatus::parse(text).ok_or_else(|| {
