@@ -19,7 +19,9 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use components::Layout;
-use pages::{NewOrderPage, NotFound, NotificationsPage, OrderDetailPage, OrdersPage, Overview};
+use pages::{
+    ImportDetailPage, ImportsPage, NewOrderPage, NotFound, NotificationsPage, OrderDetailPage, OrdersPage, Overview,
+};
 
 /// The HTML document around the app, rendered only on the server. It carries the services'
 /// addresses to the browser (see `ServiceUrls::current`).
@@ -70,7 +72,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orders") view=OrdersPage ssr=ssr.clone() />
                     <Route path=path!("/orders/new") view=NewOrderPage ssr=ssr.clone() />
                     <Route path=path!("/orders/:id") view=OrderDetailPage ssr=ssr.clone() />
-                    <Route path=path!("/notifications") view=NotificationsPage ssr=ssr />
+                    <Route path=path!("/notifications") view=NotificationsPage ssr=ssr.clone() />
+                    <Route path=path!("/imports") view=ImportsPage ssr=ssr.clone() />
+                    <Route path=path!("/imports/:id") view=ImportDetailPage ssr=ssr />
                 </Routes>
             </Layout>
         </Router>

@@ -14,6 +14,7 @@ test('every page is server-rendered, hydrates cleanly and is saved as a screensh
     ['new-order', '/orders/new', 'New order'],
     ['order-detail', `/orders/${order.id}`, `Order #${order.id}`],
     ['notifications', '/notifications', 'Notifications'],
+    ['imports-list', '/imports', 'Imports'],
   ];
   for (const [name, path, heading] of pages) {
     const response = await page.goto(path);
@@ -61,7 +62,7 @@ test('navigation moves between pages without a full page load', async ({ page })
   // A marker on the window survives client-side navigation only.
   await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
   const nav = page.getByRole('navigation', { name: 'Main' });
-  for (const [link, url] of [['Orders', '/orders'], ['Notifications', '/notifications'], ['New order', '/orders/new'], ['Overview', '/']]) {
+  for (const [link, url] of [['Orders', '/orders'], ['Notifications', '/notifications'], ['Imports', '/imports'], ['New order', '/orders/new'], ['Overview', '/']]) {
     await nav.getByRole('link', { name: link, exact: true }).click();
     await expect(page).toHaveURL(url);
     await expect(nav.getByRole('link', { name: link, exact: true })).toHaveAttribute('aria-current', 'page');

@@ -49,6 +49,10 @@ test('with the Order Service stopped, order pages say so and the rest still work
     await expect(page.getByRole('alert')).toContainText('Order Service unavailable');
     await expect(page.getByRole('alert')).toContainText('Notifications can still be browsed');
 
+    await open(page, '/imports');
+    await expect(page.getByRole('alert')).toContainText('Order Service unavailable');
+    await expect(page.getByRole('alert')).toContainText('the imports show again once the Order Service answers');
+
     await open(page, '/');
     await expect(page.locator('[data-health="Order Service"]')).toHaveAttribute('data-up', 'false');
     await expect(page.locator('[data-figure="queue-sent"]')).toBeVisible();

@@ -2,6 +2,7 @@
 //! rendered) and a browser body (gloo-net, after hydration) with the same signatures, so a
 //! component fetches the same API the same way in both places.
 
+use send_wrapper::SendWrapper;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -41,6 +42,19 @@ where
     parse(service, &answer)
 }
 
+/// Uploads one file as `multipart/form-data`, in the form field `field`, and returns the
+/// answer with its status: an endpoint may say with 200 instead of 201 / 202 that it already
+/// had this upload. Only the browser has files to send (see the server's `post_file`).
+pub async fn post_file<T: DeserializeOwned>(
+    service: Service,
+    url: String,
+    field: &'static str,
+    file: SendWrapper<web_sys::File>,
+) -> ServiceResult<(u16, T)> {
+    let (status, body) = transport::post_file(service, url, field, file).await?;
+    Ok((status, parse(service, &body)?))
+}
+
 fn parse<T: DeserializeOwned>(service: Service, body: &str) -> ServiceResult<T> {
     serde_json::from_str(body).map_err(|err| unreadable(service, err))
 }
@@ -64,6 +78,8 @@ const TOTAL_COUNT: &str = platform::api::TOTAL_COUNT_HEADER;
 mod transport {
     use std::sync::LazyLock;
     use std::time::Duration;
+
+    use send_wrapper::SendWrapper;
 
     use super::{refused, Method, Service, ServiceError, ServiceResult, TOTAL_COUNT};
 
@@ -95,6 +111,17 @@ mod transport {
         };
         let response = request.send().await.map_err(|_| ServiceError::Unreachable { service })?;
         read(service, response).await
+    }
+
+    /// A file picked in the browser exists only there: no page uploads one while it is being
+    /// rendered, so this is never reached, and says so if it ever is.
+    pub async fn post_file(
+        service: Service,
+        _url: String,
+        _field: &'static str,
+        _file: SendWrapper<web_sys::File>,
+    ) -> ServiceResult<(u16, String)> {
+        Err(ServiceError::Unreadable { service, problem: "files are uploaded from the browser only".to_owned() })
     }
 
     async fn read(service: Service, response: reqwest::Response) -> ServiceResult<String> {
@@ -159,6 +186,27 @@ mod transport {
             .map_err(|_| ServiceError::Unreachable { service })?;
             let response = request.send().await.map_err(|_| ServiceError::Unreachable { service })?;
             read(service, response).await
+        })
+    }
+
+    /// The browser sets the multipart boundary itself, so no content type is given here.
+    pub fn post_file(
+        service: Service,
+        url: String,
+        field: &'static str,
+        file: SendWrapper<web_sys::File>,
+    ) -> impl Future<Output = ServiceResult<(u16, String)>> + Send {
+        SendWrapper::new(async move {
+            let unprepared = |_| ServiceError::Unreadable {
+                service,
+                problem: "the browser could not prepare the upload".to_owned(),
+            };
+            let form = web_sys::FormData::new().map_err(unprepared)?;
+            form.append_with_blob_and_filename(field, &file, &file.name()).map_err(unprepared)?;
+            let request = Request::post(&url).body(form).map_err(|_| ServiceError::Unreachable { service })?;
+            let response = request.send().await.map_err(|_| ServiceError::Unreachable { service })?;
+            let status = response.status();
+            Ok((status, read(service, response).await?))
         })
     }
 

@@ -3,6 +3,7 @@
 //! with gloo-net in the browser after hydration, so both see the same data the same way.
 
 mod fetch;
+pub mod imports;
 pub mod notifications;
 pub mod orders;
 pub mod payments;

@@ -8,8 +8,8 @@ use super::{Page, Service, ServiceResult, ServiceUrls};
 /// Orders per page of the orders table.
 pub const PAGE_SIZE: i64 = 20;
 
-/// What the orders table shows: it is also the page's query string (`page`, `status`, `q`),
-/// so a view can be bookmarked and the back button returns to it.
+/// What the orders table shows: it is also the page's query string (`page`, `status`, `q`,
+/// `batch_id`), so a view can be bookmarked and the back button returns to it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OrderQuery {
     /// 1-based.
@@ -17,17 +17,30 @@ pub struct OrderQuery {
     pub status: Option<OrderStatus>,
     /// Part of the customer's e-mail address.
     pub q: String,
+    /// Only the orders one import created.
+    pub batch_id: Option<String>,
 }
 
 impl OrderQuery {
     /// Reads the page's query string, forgiving anything malformed (a bad `page` is page 1,
     /// an unknown status is no filter): a hand-edited URL still shows a table.
-    pub fn from_params(page: Option<&str>, status: Option<&str>, q: Option<&str>) -> OrderQuery {
+    pub fn from_params(
+        page: Option<&str>,
+        status: Option<&str>,
+        q: Option<&str>,
+        batch_id: Option<&str>,
+    ) -> OrderQuery {
         OrderQuery {
             page: page.and_then(|p| p.trim().parse().ok()).filter(|p: &i64| *p >= 1).unwrap_or(1),
             status: status.and_then(OrderStatus::parse),
             q: q.map(str::trim).unwrap_or_default().to_owned(),
+            batch_id: batch_id.map(str::trim).filter(|b| !b.is_empty()).map(str::to_owned),
         }
+    }
+
+    /// The orders of one import.
+    pub fn of_import(batch_id: &str) -> OrderQuery {
+        OrderQuery { page: 1, batch_id: Some(batch_id.to_owned()), ..OrderQuery::default() }
     }
 
     /// The dashboard URL of this view.
@@ -38,6 +51,9 @@ impl OrderQuery {
         }
         if !self.q.is_empty() {
             params.push(format!("q={}", encode(&self.q)));
+        }
+        if let Some(batch_id) = &self.batch_id {
+            params.push(format!("batch_id={}", encode(batch_id)));
         }
         if self.page > 1 {
             params.push(format!("page={}", self.page));
@@ -61,6 +77,9 @@ impl OrderQuery {
         }
         if !self.q.is_empty() {
             query.push_str(&format!("&q={}", encode(&self.q)));
+        }
+        if let Some(batch_id) = &self.batch_id {
+            query.push_str(&format!("&batch_id={}", encode(batch_id)));
         }
         query
     }
@@ -124,17 +143,32 @@ mod tests {
 
     #[test]
     fn a_query_string_round_trips_through_the_url() {
-        let query = OrderQuery::from_params(Some("3"), Some("paid"), Some(" 田中@example "));
-        assert_eq!(query, OrderQuery { page: 3, status: Some(OrderStatus::Paid), q: "田中@example".into() });
+        let query = OrderQuery::from_params(Some("3"), Some("paid"), Some(" 田中@example "), None);
+        assert_eq!(
+            query,
+            OrderQuery { page: 3, status: Some(OrderStatus::Paid), q: "田中@example".into(), batch_id: None }
+        );
         assert_eq!(query.href(), "/orders?status=paid&q=%E7%94%B0%E4%B8%AD%40example&page=3");
         assert_eq!(query.api_query(), "skip=40&limit=20&status=paid&q=%E7%94%B0%E4%B8%AD%40example");
     }
 
     #[test]
+    fn the_import_filter_is_kept_with_the_others() {
+        let query = OrderQuery::from_params(Some("2"), Some("paid"), None, Some("01JABC"));
+        assert_eq!(query.href(), "/orders?status=paid&batch_id=01JABC&page=2");
+        assert_eq!(query.api_query(), "skip=20&limit=20&status=paid&batch_id=01JABC");
+        assert_eq!(OrderQuery::of_import("01JABC").href(), "/orders?batch_id=01JABC");
+        assert_eq!(
+            OrderQuery::from_params(None, None, None, Some(" ")),
+            OrderQuery::from_params(None, None, None, None)
+        );
+    }
+
+    #[test]
     fn a_malformed_query_string_still_shows_the_first_page() {
         for page in [None, Some("0"), Some("-2"), Some("abc"), Some("")] {
-            let query = OrderQuery::from_params(page, Some("lost"), None);
-            assert_eq!(query, OrderQuery { page: 1, status: None, q: String::new() }, "{page:?}");
+            let query = OrderQuery::from_params(page, Some("lost"), None, None);
+            assert_eq!(query, OrderQuery { page: 1, ..OrderQuery::default() }, "{page:?}");
             assert_eq!(query.href(), "/orders");
         }
     }

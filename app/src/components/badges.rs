@@ -1,7 +1,8 @@
 //! Coloured status labels. The colour only repeats the word, so nothing depends on seeing it.
 
 use leptos::prelude::*;
-use platform::api::notifications::NotificationStatus;
+use platform::api::imports::ImportStatus;
+use platform::api::notifications::{NotificationStatus, TemplateName};
 use platform::api::orders::OrderStatus;
 
 const BADGE: &str = "inline-flex items-center rounded-full px-2.5 py-0.5 text-xs font-medium ring-1 ring-inset";
@@ -45,5 +46,40 @@ pub fn NotificationStatusBadge(status: NotificationStatus) -> impl IntoView {
         <span class=format!("{BADGE} {colour}") data-status=status.as_str()>
             {label}
         </span>
+    }
+}
+
+pub fn import_status_label(status: ImportStatus) -> &'static str {
+    match status {
+        ImportStatus::Validating => "Checking",
+        ImportStatus::Processing => "Importing",
+        ImportStatus::Completed => "Completed",
+        ImportStatus::CompletedWithErrors => "Completed with errors",
+        ImportStatus::Failed => "Failed",
+    }
+}
+
+#[component]
+pub fn ImportStatusBadge(status: ImportStatus) -> impl IntoView {
+    let colour = match status {
+        ImportStatus::Validating | ImportStatus::Processing => "bg-sky-50 text-sky-800 ring-sky-600/30",
+        ImportStatus::Completed => "bg-emerald-50 text-emerald-800 ring-emerald-600/30",
+        ImportStatus::CompletedWithErrors => "bg-amber-50 text-amber-800 ring-amber-600/30",
+        ImportStatus::Failed => "bg-rose-50 text-rose-800 ring-rose-600/30",
+    };
+    view! {
+        <span class=format!("{BADGE} {colour}") data-status=status.as_str()>
+            {import_status_label(status)}
+        </span>
+    }
+}
+
+/// What a notification's template is, in words.
+pub fn template_label(template: TemplateName) -> &'static str {
+    match template {
+        TemplateName::OrderConfirmation => "Order confirmation",
+        TemplateName::OrderShipped => "Order shipped",
+        TemplateName::OrderCancelled => "Order cancelled",
+        TemplateName::OrderDigest => "Order digest",
     }
 }

@@ -21,6 +21,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <A href="/" exact=true attr:class=link>"Overview"</A>
                 <A href="/orders" exact=true attr:class=link>"Orders"</A>
                 <A href="/orders/new" attr:class=link>"New order"</A>
+                <A href="/imports" attr:class=link>"Imports"</A>
                 <A href="/notifications" attr:class=link>"Notifications"</A>
             </nav>
         </header>

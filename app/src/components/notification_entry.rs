@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use platform::api::notifications::Notification;
 
-use super::NotificationStatusBadge;
+use super::{template_label, NotificationStatusBadge};
 use crate::format;
 
 /// One notification with its rendered message behind a disclosure.
@@ -17,7 +17,7 @@ pub fn NotificationEntry(notification: Notification) -> impl IntoView {
             <div class="flex flex-wrap items-center gap-2">
                 <NotificationStatusBadge status=n.status />
                 <span class="font-medium">{n.subject.clone().unwrap_or_else(|| "SMS".to_owned())}</span>
-                <span class="text-slate-500">{format!("{} to {}", n.channel.as_str(), n.recipient)}</span>
+                <span class="text-slate-500">{format!("{} {} to {}", template_label(n.template), n.channel.as_str(), n.recipient)}</span>
                 <A href=format!("/orders/{}", n.order_id) attr:class="text-indigo-700 hover:underline">{format!("order #{}", n.order_id)}</A>
             </div>
             <p class="mt-1 text-xs text-slate-500">

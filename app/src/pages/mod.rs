@@ -1,5 +1,7 @@
 //! One module per page of the dashboard (the routes are in `App`).
 
+mod import_detail;
+mod imports;
 mod new_order;
 mod not_found;
 mod notifications;
@@ -7,6 +9,8 @@ mod order_detail;
 mod orders;
 mod overview;
 
+pub use import_detail::ImportDetailPage;
+pub use imports::ImportsPage;
 pub use new_order::NewOrderPage;
 pub use not_found::NotFound;
 pub use notifications::NotificationsPage;

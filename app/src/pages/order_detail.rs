@@ -1,7 +1,7 @@
 //! `/orders/{id}`: one order with everything the platform knows about it — items and total,
 //! the status timeline (Order Service), the payment and its refund (Payment Service), the
-//! notifications with their rendered text (Notification Service) — and the actions its
-//! status allows right now. Each panel reads its own service, so one service down leaves
+//! notifications with their rendered text (Notification Service), the import it came from —
+//! and the actions its status allows right now. Each panel reads its own service, so one service down leaves
 //! the rest of the page working. Refreshed every 3 seconds while something is still on its
 //! way (a payment, a refund, an e-mail), so it shows up without a reload; once everything
 //! has settled, the page stops refreshing and nothing the user opened is redrawn under them.
@@ -165,6 +165,9 @@ pub fn OrderDetailPage() -> impl IntoView {
 /// or an e-mail the order's status calls for that has not been recorded or sent yet.
 fn still_settling(order: &Order, payment: Option<&Payment>, notifications: &[Notification]) -> bool {
     let expected_email = match order.status {
+        // An imported order is confirmed as its import chose: its own e-mail, a digest filed
+        // under another order of the same customer, or nothing at all.
+        OrderStatus::Paid if order.batch_id.is_some() => None,
         OrderStatus::Paid => Some(TemplateName::OrderConfirmation),
         OrderStatus::Shipped | OrderStatus::Delivered => Some(TemplateName::OrderShipped),
         OrderStatus::Cancelled => Some(TemplateName::OrderCancelled),
@@ -251,6 +254,7 @@ fn OrderHeader(
                     <a class="text-indigo-700 underline" href=format!("mailto:{}", order.customer_email)>{order.customer_email.clone()}</a>
                 </p>
                 <p class="text-sm text-slate-500">{format!("Created {} JST · updated {} JST", format::japan_time(order.created_at), format::japan_time(order.updated_at))}</p>
+                <ImportOrigin batch_id=order.batch_id.clone() order_ref=order.order_ref.clone() />
             </div>
             <div class="flex flex-col items-end gap-2">
                 <div class="flex gap-2" role="group" aria-label="Order actions">{buttons}</div>
@@ -283,6 +287,26 @@ fn OrderHeader(
             <div class="mt-4"><ServiceProblem error still_works="Nothing was changed; the order is shown as it is now." /></div>
         })}
     }
+}
+
+/// Where an imported order came from: its import (a link) and its reference in the file.
+#[component]
+fn ImportOrigin(batch_id: Option<String>, order_ref: Option<String>) -> impl IntoView {
+    if batch_id.is_none() && order_ref.is_none() {
+        return None;
+    }
+    let import = batch_id.map(|batch_id| {
+        view! {
+            "Imported by "
+            <A href=format!("/imports/{batch_id}") attr:class="text-indigo-700 underline" attr:title=batch_id.clone()>
+                {format!("Import {}", format::short_id(&batch_id))}
+            </A>
+        }
+    });
+    let reference = order_ref.map(|order_ref| {
+        view! { " · reference " <span class="font-mono" data-order-ref="">{order_ref}</span> }
+    });
+    Some(view! { <p class="text-sm text-slate-600" data-order-import="">{import}{reference}</p> })
 }
 
 #[component]
@@ -436,6 +460,8 @@ mod tests {
             total_amount: Yen::new(1_000),
             currency: Currency::JPY,
             items: vec![],
+            batch_id: None,
+            order_ref: None,
             created_at: Utc::now(),
             updated_at: Utc::now(),
         }
@@ -487,5 +513,23 @@ mod tests {
         assert!(still_settling(&order(OrderStatus::Cancelled), Some(&completed), &cancelled), "refund due");
         assert!(!still_settling(&order(OrderStatus::Cancelled), Some(&payment(PaymentStatus::Refunded)), &cancelled));
         assert!(!still_settling(&order(OrderStatus::Pending), None, &[]), "a refused payment is final");
+    }
+
+    #[test]
+    fn an_imported_order_does_not_wait_for_a_confirmation_its_import_may_not_send() {
+        let imported =
+            Order { batch_id: Some("01JX".into()), order_ref: Some("A-1".into()), ..order(OrderStatus::Paid) };
+        let completed = payment(PaymentStatus::Completed);
+        assert!(!still_settling(&imported, Some(&completed), &[]), "notify = none, or a digest filed elsewhere");
+        assert!(still_settling(
+            &imported,
+            Some(&completed),
+            &[email(TemplateName::OrderDigest, NotificationStatus::Pending)]
+        ));
+        assert!(!still_settling(
+            &imported,
+            Some(&completed),
+            &[email(TemplateName::OrderDigest, NotificationStatus::Sent)]
+        ));
     }
 }

@@ -1,6 +1,7 @@
-//! `/orders`: the orders table, newest first, 20 to a page, with a status filter and a search
-//! by customer e-mail. Page, filter and search live in the query string (`page`, `status`,
-//! `q`), so a view can be bookmarked and back / forward move between views.
+//! `/orders`: the orders table, newest first, 20 to a page, with a status filter, a search
+//! by customer e-mail and, coming from an import, only that import's orders. Page, filters
+//! and search live in the query string (`page`, `status`, `q`, `batch_id`), so a view can be
+//! bookmarked and back / forward move between views.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -19,7 +20,9 @@ pub fn OrdersPage() -> impl IntoView {
     let urls = ServiceUrls::current();
     let params = use_query_map();
     let query = Memo::new(move |_| {
-        params.with(|p| OrderQuery::from_params(p.get_str("page"), p.get_str("status"), p.get_str("q")))
+        params.with(|p| {
+            OrderQuery::from_params(p.get_str("page"), p.get_str("status"), p.get_str("q"), p.get_str("batch_id"))
+        })
     });
     let search_input = NodeRef::<leptos::html::Input>::new();
     let navigate = use_navigate();
@@ -47,11 +50,13 @@ pub fn OrdersPage() -> impl IntoView {
         </div>
 
         <StatusFilter query />
+        <ImportChip query />
 
         // A plain GET form, so the search works before hydration too; once hydrated, it
         // navigates in place (page 1, keeping the status filter).
         <form action="/orders" method="get" class="mt-3 flex flex-wrap items-end gap-2" role="search" on:submit=search>
             {move || query.get().status.map(|status| view! { <input type="hidden" name="status" value=status.as_str() /> })}
+            {move || query.get().batch_id.map(|batch_id| view! { <input type="hidden" name="batch_id" value=batch_id /> })}
             <div>
                 <label for="order-search" class="block text-sm font-medium text-slate-700">"Customer e-mail"</label>
                 <input
@@ -83,7 +88,7 @@ pub fn OrdersPage() -> impl IntoView {
                     Ok(page) if page.items.is_empty() => view! {
                         <div class="mt-4">
                             <Empty>
-                                {if query == OrderQuery::from_params(None, None, None) {
+                                {if query == OrderQuery::from_params(None, None, None, None) {
                                     view! { "No orders yet. " <A href="/orders/new" attr:class="text-indigo-700 underline">"Create one"</A> }.into_any()
                                 } else {
                                     view! { "No orders match this view. " <A href="/orders" attr:class="text-indigo-700 underline">"Show all orders"</A> }.into_any()
@@ -164,5 +169,30 @@ fn StatusFilter(query: Memo<OrderQuery>) -> impl IntoView {
                 }
             }).collect_view()}
         </nav>
+    }
+}
+
+/// The import filter, when there is one: a chip naming the import (a link to it) with a
+/// button that removes the filter and keeps the others.
+#[component]
+fn ImportChip(query: Memo<OrderQuery>) -> impl IntoView {
+    move || {
+        query.get().batch_id.map(|batch_id| {
+            let without = OrderQuery { batch_id: None, page: 1, ..query.get() }.href();
+            let name = format!("Import {}", format::short_id(&batch_id));
+            let remove = format!("Remove the filter {name}");
+            view! {
+                <p class="mt-3 flex items-center gap-2 text-sm" data-batch-filter=batch_id.clone()>
+                    <span class="text-slate-600">"Showing only the orders of"</span>
+                    <span class="inline-flex items-center gap-1 rounded-full bg-indigo-50 py-0.5 pl-3 pr-1 font-medium text-indigo-800 ring-1 ring-inset ring-indigo-600/30">
+                        <A href=format!("/imports/{batch_id}") attr:class="hover:underline" attr:title=batch_id.clone()>{name}</A>
+                        <A href=without attr:class="rounded-full px-1.5 leading-5 hover:bg-indigo-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-600"
+                            attr:aria-label=remove>
+                            "×"
+                        </A>
+                    </span>
+                </p>
+            }
+        })
     }
 }

@@ -83,7 +83,7 @@ pub fn Overview() -> impl IntoView {
                             </dl>
                             <ul class="mt-3 grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6" aria-label="Orders per status">
                                 {stats.by_status.into_iter().map(|entry| {
-                                    let href = OrderQuery { page: 1, status: Some(entry.status), q: String::new() }.href();
+                                    let href = OrderQuery { page: 1, status: Some(entry.status), ..OrderQuery::default() }.href();
                                     view! {
                                         <li>
                                             <A href=href attr:class="block rounded-lg border border-slate-200 bg-white p-3 hover:border-indigo-400" attr:data-status-count=entry.status.as_str()>
@@ -145,6 +145,7 @@ pub fn Overview() -> impl IntoView {
                                     <Figure label="Sent" value=stats.sent.to_string() id="queue-sent" />
                                     <Figure label="Failed" value=stats.failed.to_string() id="queue-failed" />
                                 </dl>
+                                <p class="mt-2 text-xs text-slate-500">{format!("Sent at up to {} per second.", stats.rate_per_second)}</p>
                                 <A href="/notifications" attr:class="mt-2 inline-block text-sm text-indigo-700 underline">"All notifications"</A>
                             }.into_any(),
                             Err(error) => view! {
