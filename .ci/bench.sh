@@ -6,11 +6,21 @@
 #      request bodies by olist_orders.py), then the time until every order is paid and its
 #      confirmation accepted by the Notification Service;
 #   2. GET /api/v1/orders/{id} at a fixed 2,000 requests/s for $READ_SECS s (P50/P99);
-#   3. resident memory of each service afterwards.
+#   3. resident memory of each service afterwards;
+#   4. bulk import: a file of $IMPORT_ORDERS orders (about $IMPORT_ROWS rows; built from the
+#      Olist dataset by olist_import_csv.py) posted as text/csv to /api/v1/orders/imports,
+#      then the time until the import is final, every order of it is paid and every
+#      confirmation is accepted (queued) by the Notification Service, with the Order
+#      Service's VmRSS sampled every 50 ms throughout. IMPORT_ONLY=1 runs only this phase,
+#      on fresh databases.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CREATE_SECS=${CREATE_SECS:-20}
 READ_SECS=${READ_SECS:-20}
+IMPORT_ONLY=${IMPORT_ONLY:-0}
+IMPORT_ORDERS=${IMPORT_ORDERS:-10000}
+IMPORT_ROWS=${IMPORT_ROWS:-30000}
+IMPORT_TIMEOUT_SECS=${IMPORT_TIMEOUT_SECS:-60}
 bin=target/release
 work=$(mktemp -d)
 pids=()
@@ -30,7 +40,99 @@ for port in 8000 8001 8002; do
 done
 
 orders=http://127.0.0.1:8000/api/v1/orders/
+imports=http://127.0.0.1:8000/api/v1/orders/imports
+notifications=http://127.0.0.1:8002/api/v1/notifications/
 olist=${OLIST_DIR:-../shared/data/olist}
+total_of() { curl -fsS -D - -o /dev/null "$1" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-total-count"{print $2}'; }
+# In the import's polling loop, without forking more than curl: `field NAME JSON` sets REPLY
+# to a scalar field of a one-line JSON object; `secs FROM TO` sets it to µs timestamps' gap.
+field() { local re="\"$1\":\"?([^\",}]*)"; if [[ $2 =~ $re ]]; then REPLY=${BASH_REMATCH[1]}; else REPLY=''; fi; }
+secs() { local d=$(( $2 - $1 )); printf -v REPLY '%d.%02d' $(( d / 1000000 )) $(( d % 1000000 / 10000 )); }
+
+# Phase 4, as a function so that IMPORT_ONLY=1 can run it alone.
+import_phase() {
+  echo "== 4. bulk import: $IMPORT_ORDERS orders (about $IMPORT_ROWS rows) as text/csv, notify=per_order"
+  if [ ! -d "$olist" ]; then
+    echo "($olist not found: the import phase needs the Olist data and is skipped)"
+    [ "$IMPORT_ONLY" = 1 ] && exit 1
+  else
+    python3 .ci/olist_import_csv.py "$olist" "$work/import.csv" --orders "$IMPORT_ORDERS" --rows "$IMPORT_ROWS"
+    file_rows=$(( $(wc -l < "$work/import.csv") - 1 ))  # no field holds a line break
+    file_orders=$(tail -n +2 "$work/import.csv" | cut -d, -f1 | sort -u | wc -l)
+    file_bytes=$(stat -c %s "$work/import.csv")
+    # The Order Service's VmRSS every 50 ms until the phase ends (µs timestamp, kB).
+    ( while [ -r "/proc/$order_pid/status" ]; do
+        while read -r key kb _; do
+          if [ "$key" = VmRSS: ]; then echo "${EPOCHREALTIME/./} $kb"; break; fi
+        done < "/proc/$order_pid/status"
+        sleep 0.05
+      done ) > "$work/rss.log" 2>/dev/null & sampler_pid=$!; pids+=($sampler_pid)
+    sleep 0.2  # a few samples before the upload: the baseline
+    # What the earlier phases left, not counted here.
+    queued_before=$(total_of "${notifications}?limit=1")
+    start=${EPOCHREALTIME/./}
+    read -r code post_secs < <(curl -sS -o "$work/import.json" -w '%{http_code} %{time_total}\n' \
+      -H 'content-type: text/csv' --data-binary @"$work/import.csv" "$imports") || true
+    if [ "$code" != 202 ]; then echo "the upload answered ${code:-nothing}: $(cat "$work/import.json" 2>/dev/null)"; exit 1; fi
+    field id "$(cat "$work/import.json")"; id=$REPLY
+    # Each poll, one curl on one connection per service: the import, the count of its paid
+    # orders and the count of notifications accepted (the databases were fresh).
+    poll=(curl -sS "$imports/$id" -w '\n'
+          --next -sS -o /dev/null -w '%header{x-total-count}\n' "${orders}?batch_id=$id&status=paid&limit=1"
+          --next -sS -o /dev/null -w '%header{x-total-count}\n' "${notifications}?limit=1")
+    final_at='' paid_at='' queued_at='' last_status='' next_progress=$(( start + 1000000 ))
+    deadline=$(( start + IMPORT_TIMEOUT_SECS * 1000000 ))
+    while :; do
+      import_json='' paid='' queued=''
+      { read -r import_json; read -r paid; read -r queued; } < <("${poll[@]}" 2>/dev/null) || true
+      now=${EPOCHREALTIME/./}
+      field status "$import_json"; status=$REPLY
+      case $status in completed|completed_with_errors|failed) final_at=${final_at:-$now} ;; esac
+      [[ $paid =~ ^[0-9]+$ ]] || paid=0
+      [[ $queued =~ ^[0-9]+$ ]] && queued=$(( queued - queued_before )) || queued=0
+      if [ "$paid" -ge "$IMPORT_ORDERS" ]; then paid_at=${paid_at:-$now}; fi
+      if [ "$queued" -ge "$IMPORT_ORDERS" ]; then queued_at=${queued_at:-$now}; fi
+      finished=0
+      [ -n "$final_at" ] && [ -n "$paid_at" ] && [ -n "$queued_at" ] && finished=1
+      if [ "$status" != "$last_status" ] || [ "$now" -ge "$next_progress" ] || [ "$finished" = 1 ]; then
+        secs "$start" "$now"; t=$REPLY
+        field processed_orders "$import_json"; processed=$REPLY
+        field succeeded_orders "$import_json"; succeeded=$REPLY
+        field failed_orders "$import_json"; failed=$REPLY
+        printf '  %6ss  %-21s processed %5s  succeeded %5s  failed %s  | paid %5s  notifications accepted %5s\n' \
+          "$t" "$status" "$processed" "$succeeded" "$failed" "$paid" "$queued"
+        last_status=$status
+        while [ "$next_progress" -le "$now" ]; do next_progress=$(( next_progress + 1000000 )); done
+      fi
+      [ "$finished" = 1 ] && break
+      if [ -n "$final_at" ] && [ -z "$paid_at" ]; then
+        echo "FAIL: the import ended $status with $paid of $IMPORT_ORDERS orders paid: $import_json"; exit 1
+      fi
+      if [ "$now" -ge "$deadline" ]; then
+        echo "FAIL: after ${IMPORT_TIMEOUT_SECS}s the import is ${status:-unknown}, $paid of $IMPORT_ORDERS orders paid, $queued notifications accepted"
+        exit 1
+      fi
+      sleep 0.05
+    done
+    kill "$sampler_pid" 2>/dev/null; wait "$sampler_pid" 2>/dev/null || true
+    done_at=$(( paid_at > queued_at ? paid_at : queued_at ))
+    hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$order_pid/status")
+    echo "file: $file_rows rows, $file_orders orders, $file_bytes bytes"
+    awk -v p="$post_secs" -v s="$start" -v f="$final_at" -v a="$paid_at" -v q="$queued_at" -v d="$done_at" -v n="$IMPORT_ORDERS" 'BEGIN {
+      printf "202 answered in %.3f s; import final after %.2f s; all %d orders paid after %.2f s, their notifications queued after %.2f s\n",
+        p, (f - s) / 1e6, n, (a - s) / 1e6, (q - s) / 1e6
+      printf "=> %d orders imported, paid and notified (queued) in %.2f s: %.0f orders/s\n", n, (d - s) / 1e6, n / ((d - s) / 1e6) }'
+    awk -v s="$start" -v d="$done_at" -v hwm="$hwm" '
+      $1 < s { base = $2 } $1 >= s && $1 <= d + 100000 && $2 > peak { peak = $2; at = $1 } $1 >= s { n++ }
+      END { printf "Order Service RSS: %.1f MB before the upload, peak %.1f MB at %.2f s (%d samples during the import); VmHWM %.1f MB\n",
+        base / 1024, peak / 1024, (at - s) / 1e6, n, hwm / 1024 }' "$work/rss.log"
+    echo "import: $(curl -fsS "$imports/$id")"
+    echo "notification stats: $(curl -fsS http://127.0.0.1:8002/api/v1/notifications/stats)"
+  fi
+}
+
+if [ "$IMPORT_ONLY" = 1 ]; then import_phase; exit 0; fi
+
 if [ -d "$olist" ]; then
   python3 .ci/olist_orders.py "$olist" "$work/orders.jsonl"
   bodies=(-Z "$work/orders.jsonl")
@@ -38,7 +140,6 @@ else
   echo "($olist not found: every request creates the same two-item order)"
   bodies=(-d '{"customer_email":"tanaka@example.co.jp","customer_name":"田中太郎","items":[{"product_name":"ノートPC","quantity":2,"unit_price":89800.0},{"product_name":"マウス","quantity":1,"unit_price":2480.0}],"currency":"JPY"}')
 fi
-total_of() { curl -fsS -D - -o /dev/null "$1" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-total-count"{print $2}'; }
 
 echo "== 1. order creation, concurrency 32, ${CREATE_SECS}s"
 start=$(date +%s.%N)
@@ -52,7 +153,7 @@ done
 end=$(date +%s.%N)
 created=$(total_of "${orders}?limit=1")
 paid=$(total_of "${orders}?status=paid&limit=1")
-accepted=$(total_of "http://127.0.0.1:8002/api/v1/notifications/?limit=1")
+accepted=$(total_of "${notifications}?limit=1")
 awk -v n="$created" -v p="$paid" -v a="$accepted" -v s="$start" -v e="$end" 'BEGIN {
   printf "orders created %d, paid %d, confirmations accepted %d, in %.2f s: %.0f orders/s paid end to end\n", n, p, a, e - s, p / (e - s) }'
 
@@ -66,3 +167,5 @@ for name in order:$order_pid payment:$payment_pid notification:$notification_pid
   pid=${name#*:}
   awk -v n="${name%%:*}" '/VmRSS/ { printf "%-13s %6.1f MB\n", n, $2 / 1024 }' "/proc/$pid/status"
 done
+
+import_phase
