@@ -29,55 +29,13 @@ import csv
 import os
 import random
 import sys
-from collections import OrderedDict
-from decimal import ROUND_HALF_UP, Decimal
 
-YEN_PER_BRL = Decimal("27")  # as olist_orders.py: the benchmark needs shapes, not FX
+from olist_orders import customer_fields, load_real_orders
+
 MIN_TOTAL = 100
 MAX_TOTAL = 1_000_000
 MAX_ROWS_PER_ORDER = 100
 HEADER = ["order_ref", "customer_email", "customer_name", "product_name", "quantity", "unit_price", "currency"]
-
-
-def rows(path):
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        yield from csv.DictReader(f)
-
-
-def load_real_orders(data_dir):
-    """Olist orders that have items, in file order: (order_id, customer, [line]), where a line
-    is [product_name, quantity, unit_price] (one per distinct product)."""
-    english = {r["product_category_name"]: r["product_category_name_english"]
-               for r in rows(f"{data_dir}/product_category_name_translation.csv")}
-    category = {r["product_id"]: english.get(r["product_category_name"], r["product_category_name"] or "item")
-                for r in rows(f"{data_dir}/olist_products_dataset.csv")}
-    customer_of_order = {r["order_id"]: r["customer_id"]
-                         for r in rows(f"{data_dir}/olist_orders_dataset.csv") if r["order_id"]}
-    unique_customer = {r["customer_id"]: r["customer_unique_id"]
-                       for r in rows(f"{data_dir}/olistcustomerdataset.csv") if r["customer_id"]}
-
-    orders = OrderedDict()
-    for line in rows(f"{data_dir}/olist_order_items_dataset.csv"):
-        if not line["order_id"] or not line["price"]:
-            continue  # the file has blank rows
-        items = orders.setdefault(line["order_id"], OrderedDict())
-        product = line["product_id"]
-        if product in items:
-            items[product][1] += 1
-        else:
-            yen = (Decimal(line["price"]) * YEN_PER_BRL).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
-            items[product] = [f"{category.get(product, 'item')} {product[:8]}", 1, int(yen)]
-
-    real = []
-    for order_id, items in orders.items():
-        customer_id = customer_of_order.get(order_id)
-        customer = unique_customer.get(customer_id) or customer_id or order_id
-        real.append((order_id, customer, [list(item) for item in items.values()]))
-    return real
-
-
-def customer_fields(customer):
-    return f"customer-{customer[:12]}@example.com", f"Customer {customer[:6]}"
 
 
 def total(lines):

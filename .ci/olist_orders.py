@@ -21,7 +21,10 @@ def rows(path):
         yield from csv.DictReader(f)
 
 
-def main(data_dir, out_path, max_orders):
+def load_real_orders(data_dir):
+    """Olist orders that have items, in file order: (order_id, customer, [line]), where a line
+    is [product_name, quantity, unit_price] (one per distinct product). Shared with
+    olist_import_csv.py."""
     english = {r["product_category_name"]: r["product_category_name_english"]
                for r in rows(f"{data_dir}/product_category_name_translation.csv")}
     category = {r["product_id"]: english.get(r["product_category_name"], r["product_category_name"] or "item")
@@ -38,26 +41,36 @@ def main(data_dir, out_path, max_orders):
         items = orders.setdefault(line["order_id"], OrderedDict())
         product = line["product_id"]
         if product in items:
-            items[product]["quantity"] += 1
+            items[product][1] += 1
         else:
             yen = (Decimal(line["price"]) * YEN_PER_BRL).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
-            items[product] = {"product_name": f"{category.get(product, 'item')} {product[:8]}",
-                              "quantity": 1, "unit_price": int(yen)}
+            items[product] = [f"{category.get(product, 'item')} {product[:8]}", 1, int(yen)]
 
+    real = []
+    for order_id, items in orders.items():
+        # The shared copy of the dataset is partial (its files overlap little), so a customer
+        # falls back to the order's customer_id, then to the order id itself.
+        customer_id = customer_of_order.get(order_id)
+        customer = unique_customer.get(customer_id) or customer_id or order_id
+        real.append((order_id, customer, [list(item) for item in items.values()]))
+    return real
+
+
+def customer_fields(customer):
+    """The e-mail address and name a customer id stands for."""
+    return f"customer-{customer[:12]}@example.com", f"Customer {customer[:6]}"
+
+
+def main(data_dir, out_path, max_orders):
     written = 0
     with open(out_path, "w", encoding="utf-8") as out:
-        for order_id, items in orders.items():
-            # The shared copy of the dataset is partial (its files overlap little), so a customer
-            # falls back to the order's customer_id, then to the order id itself.
-            customer_id = customer_of_order.get(order_id)
-            customer = unique_customer.get(customer_id) or customer_id or order_id
-            body = {"customer_email": f"customer-{customer[:12]}@example.com",
-                    "customer_name": f"Customer {customer[:6]}",
-                    "items": list(items.values()), "currency": "JPY"}
+        for _, customer, lines in load_real_orders(data_dir)[:max_orders]:
+            email, name = customer_fields(customer)
+            items = [{"product_name": product, "quantity": quantity, "unit_price": price}
+                     for product, quantity, price in lines]
+            body = {"customer_email": email, "customer_name": name, "items": items, "currency": "JPY"}
             out.write(json.dumps(body, ensure_ascii=False, separators=(",", ":")) + "\n")
             written += 1
-            if written >= max_orders:
-                break
     print(f"{written} orders written to {out_path}", file=sys.stderr)
 
 
