@@ -36,6 +36,13 @@ impl OrderDelivery {
     async fn send_email_batch(&self, entry: &OutboxEntry) -> Result<(), DeliveryError> {
         let batch: NewNotificationBatch = entry.payload()?;
         let outcome = self.notifications.send_batch(&batch).await?;
+        if outcome.results.len() != batch.notifications.len() {
+            return Err(DeliveryError::Retry(format!(
+                "{} of {} e-mails answered",
+                outcome.results.len(),
+                batch.notifications.len()
+            )));
+        }
         for refused in outcome.results.iter().filter(|result| result.status >= 400) {
             tracing::error!(key = %refused.idempotency_key, detail = ?refused.detail, "e-mail refused by the Notification Service");
         }

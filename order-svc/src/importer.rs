@@ -206,7 +206,9 @@ fn read_chunk(rows: Vec<ImportOrderRow>) -> anyhow::Result<Vec<ChunkOrder>> {
         .collect()
 }
 
-/// Step 2 for the orders at positions `seqs`: create, pay, settle.
+/// Step 2 for the orders at positions `seqs`: create, pay, settle — and pay again, after a
+/// while, whatever is not settled yet (a payment the gateway left pending until its webhook,
+/// or one still being charged when a repeated batch asked).
 #[tracing::instrument(level = "debug", skip_all, fields(chunk = seqs.start))]
 async fn process_chunk(
     state: &AppState,
@@ -216,18 +218,21 @@ async fn process_chunk(
     backoff: Backoff,
 ) -> anyhow::Result<()> {
     let rows = db::imports::unfinished_orders(&state.db.write, id, seqs.clone()).await?;
-    if rows.is_empty() {
-        return Ok(());
-    }
     if rows.iter().any(|row| row.state == "staged") {
         create_orders(state, id, &read_chunk(rows)?, seqs.clone()).await?;
     }
-    let created = read_chunk(db::imports::unfinished_orders(&state.db.write, id, seqs.clone()).await?)?;
-    let outcome = pay(state, &created, backoff).await;
-    settle(state, id, notify, &created, outcome).await?;
-    let left = db::imports::unfinished_orders(&state.db.write, id, seqs).await?.len();
-    // Only an answer that skipped items can leave any: the step is repeated for them.
-    anyhow::ensure!(left == 0, "{left} orders of the chunk got no payment outcome");
+    for attempt in 0.. {
+        let created = read_chunk(db::imports::unfinished_orders(&state.db.write, id, seqs.clone()).await?)?;
+        if created.is_empty() {
+            return Ok(());
+        }
+        if attempt > 0 {
+            tracing::info!(orders = created.len(), "payments not settled yet; asking again");
+            tokio::time::sleep(backoff.delay(attempt)).await;
+        }
+        let outcome = pay(state, &created, backoff).await;
+        settle(state, id, notify, &created, outcome).await?;
+    }
     Ok(())
 }
 
@@ -255,9 +260,10 @@ async fn create_orders(state: &AppState, id: &str, chunk: &[ChunkOrder], seqs: R
     Ok(())
 }
 
-/// The Payment Service's answer for a chunk, asked again until it gives one. A refusal of the
-/// whole request (which validated items never cause) is returned for every item to fail.
-async fn pay(state: &AppState, chunk: &[ChunkOrder], backoff: Backoff) -> Result<PaymentBatchOutcome, String> {
+/// The Payment Service's answer for a chunk, asked again until it gives one. A refusal of
+/// the whole request (which validated items cannot cause: a Payment Service too old to know
+/// the batch endpoint, say) is retried too, loudly: only an item's own answer fails an order.
+async fn pay(state: &AppState, chunk: &[ChunkOrder], backoff: Backoff) -> PaymentBatchOutcome {
     let payments: Vec<BatchPayment> = chunk
         .iter()
         .filter_map(|order| {
@@ -277,21 +283,20 @@ async fn pay(state: &AppState, chunk: &[ChunkOrder], backoff: Backoff) -> Result
         let answer = loop {
             match state.payments.pay_batch(&batch).await {
                 Ok(answer) => break answer,
-                Err(PeerError::Refused { status, detail }) if status != 408 && status != 429 => {
-                    tracing::error!(status, %detail, "payment batch refused as a whole");
-                    return Err(detail);
-                }
                 Err(err) => {
                     attempts += 1;
-                    let delay = backoff.delay(attempts);
-                    tracing::warn!(error = %err, attempts, "payment batch not answered; retrying");
-                    tokio::time::sleep(delay).await;
+                    if matches!(err, PeerError::Refused { .. }) {
+                        tracing::error!(error = %err, attempts, "payment batch refused as a whole; retrying");
+                    } else {
+                        tracing::warn!(error = %err, attempts, "payment batch not answered; retrying");
+                    }
+                    tokio::time::sleep(backoff.delay(attempts)).await;
                 }
             }
         };
         outcome.results.extend(answer.results);
     }
-    Ok(outcome)
+    outcome
 }
 
 /// `created` → `paid` | `failed`, with the orders' new statuses and history, the e-mails and
@@ -301,35 +306,24 @@ async fn settle(
     id: &str,
     notify: NotifyMode,
     chunk: &[ChunkOrder],
-    outcome: Result<PaymentBatchOutcome, String>,
+    outcome: PaymentBatchOutcome,
 ) -> anyhow::Result<()> {
     let now = Utc::now();
     let by_order: HashMap<i64, &ChunkOrder> =
         chunk.iter().filter_map(|order| Some((order.row.order_id?, order))).collect();
     let mut captured = Vec::new();
-    // Accepted by the gateway but not captured yet: the payment webhook finishes these orders
-    // as it does any other order's (confirmation included).
-    let mut awaiting_capture = Vec::new();
     let mut refused: Vec<(i64, String)> = Vec::new();
-    match &outcome {
-        Ok(outcome) => {
-            for result in &outcome.results {
-                match (&result.payment, result.status) {
-                    (Some(payment), 201) if payment.status == PaymentStatus::Completed => {
-                        captured.push(result.order_id)
-                    }
-                    (Some(payment), 201) if payment.status == PaymentStatus::Pending => {
-                        awaiting_capture.push(result.order_id)
-                    }
-                    _ => {
-                        let detail =
-                            result.detail.clone().unwrap_or_else(|| format!("payment answered {}", result.status));
-                        refused.push((result.order_id, detail));
-                    }
-                }
+    for result in &outcome.results {
+        match (&result.payment, result.status) {
+            (Some(payment), 201) if payment.status == PaymentStatus::Completed => captured.push(result.order_id),
+            // No outcome yet (the gateway's webhook will tell, or a charge is under way):
+            // the order stays `created` and is asked about again.
+            (Some(payment), 201) if payment.status == PaymentStatus::Pending => {}
+            _ => {
+                let detail = result.detail.clone().unwrap_or_else(|| format!("payment answered {}", result.status));
+                refused.push((result.order_id, detail));
             }
         }
-        Err(detail) => refused.extend(by_order.keys().map(|order_id| (*order_id, detail.clone()))),
     }
 
     let mut tx = state.db.write.begin().await?;
@@ -359,11 +353,15 @@ async fn settle(
     db::history::insert_many(&mut tx, &history, now).await?;
 
     if notify == NotifyMode::PerOrder {
-        let emails = paid
-            .iter()
-            .filter_map(|order_id| by_order.get(order_id).map(|order| rules::confirmation(*order_id, &order.order)))
-            .collect();
-        enqueue_emails(&mut tx, &format!("import-{id}-emails-{}", chunk[0].row.seq), emails).await?;
+        let paid_orders: Vec<&ChunkOrder> =
+            paid.iter().filter_map(|order_id| by_order.get(order_id).copied()).collect();
+        // Named after the first of these orders: a later pass over the same chunk e-mails
+        // other orders, so its rows must not share the key (which would drop them).
+        if let Some(first) = paid_orders.iter().map(|order| order.row.seq).min() {
+            let emails =
+                paid_orders.iter().filter_map(|order| Some(rules::confirmation(order.row.order_id?, &order.order)));
+            enqueue_emails(&mut tx, &format!("import-{id}-emails-{first}"), emails.collect()).await?;
+        }
     }
 
     let errors: Vec<_> = refused
@@ -378,8 +376,9 @@ async fn settle(
             })
         })
         .collect();
-    let succeeded: Vec<i64> = captured.iter().chain(&awaiting_capture).copied().collect();
-    db::imports::mark_orders(&mut tx, id, &succeeded, "paid").await?;
+    // Captured, whether by this answer or, first, by the payment webhook.
+    let succeeded = &captured;
+    db::imports::mark_orders(&mut tx, id, succeeded, "paid").await?;
     db::imports::mark_orders(&mut tx, id, &refused_ids, "failed").await?;
     db::imports::insert_errors(&mut tx, id, &errors).await?;
     db::imports::count_outcomes(&mut tx, id, succeeded.len() as i64, refused.len() as i64).await?;

@@ -8,7 +8,7 @@ use super::order::{parse_lines, parse_order_id, parse_total, DisplayName, LineIt
 
 /// Most orders one digest may list: an import sends at most this many notifications per
 /// request, so a customer with more orders than that gets several digests.
-pub const MAX_DIGEST_ORDERS: usize = 1000;
+pub use platform::api::notifications::MAX_DIGEST_ORDERS;
 
 /// One order of a digest.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use platform::api::imports::ImportStatus;
 use platform::api::notifications::{
     BatchMessage, BatchNotification, DigestOrder, NewDigestEmail, NewEmail, OrderLine, OrderSummary, TemplateName,
+    MAX_DIGEST_ORDERS,
 };
 use platform::api::orders::{NewOrder, NewOrderItem};
 use serde::Serialize;
@@ -90,10 +91,15 @@ pub struct PaidOrder {
     pub order: ValidOrder,
 }
 
+/// Most item lines in one digest, so that a customer with many large orders gets several
+/// e-mails of a readable (and sendable) size rather than one that no batch could carry.
+pub const MAX_DIGEST_LINES: usize = 5_000;
+
 /// One digest per customer address (compared case-insensitively), each listing that
-/// customer's orders in file order, addressed with the name of their first order. Customers
-/// are taken in the order of their first order, and the keys number them in that order, so
-/// the same import always yields the same keys.
+/// customer's orders in file order, addressed with the name of their first order; a customer
+/// with more than `MAX_DIGEST_ORDERS` orders or `MAX_DIGEST_LINES` lines gets several parts.
+/// Customers are taken in the order of their first order and the keys number them (and their
+/// parts) in that order, so the same import always yields the same keys.
 pub fn digests(batch_id: &str, orders: &[PaidOrder]) -> Vec<BatchNotification> {
     let mut by_customer: BTreeMap<String, (usize, Vec<&PaidOrder>)> = BTreeMap::new();
     for (position, paid) in orders.iter().enumerate() {
@@ -102,13 +108,17 @@ pub fn digests(batch_id: &str, orders: &[PaidOrder]) -> Vec<BatchNotification> {
     }
     let mut customers: Vec<(usize, Vec<&PaidOrder>)> = by_customer.into_values().collect();
     customers.sort_by_key(|(first, _)| *first);
-    customers
-        .into_iter()
-        .enumerate()
-        .map(|(number, (_, orders))| {
+    let mut digests = Vec::with_capacity(customers.len());
+    for (number, (_, orders)) in customers.into_iter().enumerate() {
+        for (part, orders) in digest_parts(&orders).into_iter().enumerate() {
             let first = &orders[0].order;
-            BatchNotification {
-                idempotency_key: format!("import-{batch_id}-digest-{number}"),
+            let key = if part == 0 {
+                format!("import-{batch_id}-digest-{number}")
+            } else {
+                format!("import-{batch_id}-digest-{number}-{part}")
+            };
+            digests.push(BatchNotification {
+                idempotency_key: key,
                 message: BatchMessage::Digest(NewDigestEmail {
                     recipient: first.customer_email.as_str().to_owned(),
                     customer_name: first.customer_name.as_str().to_owned(),
@@ -124,9 +134,31 @@ pub fn digests(batch_id: &str, orders: &[PaidOrder]) -> Vec<BatchNotification> {
                         .collect(),
                     currency: first.currency,
                 }),
+            });
+        }
+    }
+    digests
+}
+
+/// One customer's orders cut into digests of at most `MAX_DIGEST_ORDERS` orders and
+/// `MAX_DIGEST_LINES` lines (an order is never split).
+fn digest_parts<'a>(orders: &[&'a PaidOrder]) -> Vec<Vec<&'a PaidOrder>> {
+    let mut parts: Vec<Vec<&PaidOrder>> = Vec::new();
+    let mut lines = 0;
+    for &paid in orders {
+        let order_lines = paid.order.items.len();
+        match parts.last_mut() {
+            Some(part) if part.len() < MAX_DIGEST_ORDERS && lines + order_lines <= MAX_DIGEST_LINES => {
+                part.push(paid);
+                lines += order_lines;
             }
-        })
-        .collect()
+            _ => {
+                parts.push(vec![paid]);
+                lines = order_lines;
+            }
+        }
+    }
+    parts
 }
 
 /// Cuts `items` into requests of at most `max_items` items and about `max_bytes` of JSON
@@ -219,6 +251,38 @@ mod tests {
         assert_eq!(first.batch_id, "imp");
         let BatchMessage::Digest(second) = &digests[1].message else { panic!("not a digest") };
         assert_eq!(second.orders.iter().map(|o| o.order_id).collect::<Vec<_>>(), [2]);
+    }
+
+    #[test]
+    fn a_customer_with_more_orders_than_a_digest_holds_gets_several() {
+        let orders: Vec<PaidOrder> = (1..=2_500)
+            .map(|id| PaidOrder {
+                order_id: id,
+                order_ref: format!("R-{id}"),
+                order: valid("buyer@example.jp", "購買部", &[("p", 1, 500)]),
+            })
+            .collect();
+        let digests = digests("imp", &orders);
+        let sizes: Vec<usize> = digests
+            .iter()
+            .map(|d| match &d.message {
+                BatchMessage::Digest(digest) => digest.orders.len(),
+                BatchMessage::Email(_) => 0,
+            })
+            .collect();
+        assert_eq!(sizes, [1_000, 1_000, 500]);
+        let keys: Vec<&str> = digests.iter().map(|d| d.idempotency_key.as_str()).collect();
+        assert_eq!(keys, ["import-imp-digest-0", "import-imp-digest-0-1", "import-imp-digest-0-2"]);
+        // Many lines per order cut sooner: 60 orders of 100 lines is 6,000 lines.
+        let items: Vec<(&str, i64, i64)> = (0..100).map(|_| ("p", 1, 100)).collect();
+        let big: Vec<PaidOrder> = (1..=60)
+            .map(|id| PaidOrder {
+                order_id: id,
+                order_ref: format!("B-{id}"),
+                order: valid("b@example.jp", "b", &items),
+            })
+            .collect();
+        assert_eq!(super::digests("imp", &big).len(), 2);
     }
 
     #[test]

@@ -358,12 +358,22 @@ fn errors_csv(errors: &[ImportError]) -> anyhow::Result<Vec<u8>> {
     for error in errors {
         writer.write_record([
             error.line.to_string().as_str(),
-            error.order_ref.as_deref().unwrap_or(""),
-            error.column.as_deref().unwrap_or(""),
-            error.message.as_str(),
+            &spreadsheet_safe(error.order_ref.as_deref().unwrap_or("")),
+            &spreadsheet_safe(error.column.as_deref().unwrap_or("")),
+            &spreadsheet_safe(&error.message),
         ])?;
     }
     Ok(writer.into_inner()?)
+}
+
+/// Text from the uploaded file as a spreadsheet shows it, never runs it: a cell that starts
+/// like a formula (`=`, `+`, `-`, `@`) gets a leading apostrophe.
+fn spreadsheet_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}").into()
+    } else {
+        text.into()
+    }
 }
 
 /// The import's progress as server-sent events: `progress` with the import at once and at

@@ -168,6 +168,9 @@ pub struct DigestOrder {
     pub total_amount: Yen,
 }
 
+/// Most orders one digest e-mail may list.
+pub const MAX_DIGEST_ORDERS: usize = 1000;
+
 /// A digest e-mail (`ORDER_DIGEST`): one customer's orders of one import, in one message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewDigestEmail {
@@ -175,7 +178,7 @@ pub struct NewDigestEmail {
     pub customer_name: String,
     /// The import the orders came from.
     pub batch_id: String,
-    /// At least one; the notification is filed under the first order's id.
+    /// 1 ..= `MAX_DIGEST_ORDERS`; the notification is filed under the first order's id.
     pub orders: Vec<DigestOrder>,
     #[serde(default)]
     pub currency: Currency,
