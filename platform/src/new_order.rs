@@ -71,6 +71,11 @@ impl Name {
         if text.chars().count() > MAX_NAME_CHARS {
             return Err(format!("{field} must be at most {MAX_NAME_CHARS} characters"));
         }
+        // The Notification Service refuses them in an e-mail, so an order carrying one could
+        // never be confirmed.
+        if text.contains(char::is_control) {
+            return Err(format!("{field} must not contain line breaks, tabs or other control characters"));
+        }
         Ok(Name(text.to_owned()))
     }
 
@@ -320,6 +325,10 @@ mod tests {
             "customer_name must be at most 200 characters"
         );
         assert_eq!(Name::parse("customer_name", "   ").unwrap_err(), "customer_name must not be empty");
+        assert_eq!(
+            Name::parse("customer_name", "田中\n太郎").unwrap_err(),
+            "customer_name must not contain line breaks, tabs or other control characters"
+        );
         let mut o = order(vec![item("a", 1, 100)]);
         o.customer_name = "".into();
         assert_eq!(problems(o), vec!["customer_name must not be empty"]);

@@ -41,6 +41,10 @@ use std::num::IntErrorKind;
 
 use encoding_rs::{DecoderResult, SHIFT_JIS};
 use platform::api::imports::{ImportError, MAX_IMPORT_ORDERS};
+
+/// Most lines of an error report: every error of any realistic file, while a pathological
+/// one (millions of bad rows in 20 MB) cannot use the memory that listing them would take.
+pub const MAX_LISTED_ERRORS: usize = 100_000;
 use platform::api::payments::{MAX_PAYMENT, MIN_PAYMENT};
 use platform::money::{Currency, MoneyError, Yen};
 use platform::new_order::{
@@ -161,9 +165,26 @@ pub fn read(bytes: &[u8], explicit: Option<FileEncoding>) -> Result<ImportFile, 
         if record.iter().all(|field| field.trim().is_empty()) {
             continue;
         }
+        if record.iter().any(|field| field.contains(char::is_control)) {
+            record = record.iter().map(without_line_breaks).collect();
+        }
         sheet.add_row(&record, line)?;
     }
     sheet.finish(encoding)
+}
+
+/// A cell as one line: a line break inside a quoted cell (Alt+Enter in Excel) or a tab
+/// becomes a space. The API refuses control characters in names (an e-mail could not carry
+/// them), and a break in a spreadsheet cell is layout, not content.
+fn without_line_breaks(field: &str) -> String {
+    let mut one_line = String::with_capacity(field.len());
+    for part in field.split(|c: char| c.is_control()).filter(|part| !part.is_empty()) {
+        if !one_line.is_empty() {
+            one_line.push(' ');
+        }
+        one_line.push_str(part);
+    }
+    one_line
 }
 
 /// Reads the next record into `record` and returns the line it starts on.
@@ -455,13 +476,22 @@ struct Sheet {
     drafts: Vec<OrderDraft>,
     by_ref: HashMap<String, usize>,
     total_rows: usize,
-    /// With the sort key of each error's column.
+    /// With the sort key of each error's column; at most `MAX_LISTED_ERRORS`.
     errors: Vec<(usize, ImportError)>,
+    /// Errors beyond `MAX_LISTED_ERRORS`, counted only.
+    unlisted_errors: usize,
 }
 
 impl Sheet {
     fn new(columns: Columns) -> Sheet {
-        Sheet { columns, drafts: Vec::new(), by_ref: HashMap::new(), total_rows: 0, errors: Vec::new() }
+        Sheet {
+            columns,
+            drafts: Vec::new(),
+            by_ref: HashMap::new(),
+            total_rows: 0,
+            errors: Vec::new(),
+            unlisted_errors: 0,
+        }
     }
 
     fn add_row(&mut self, record: &csv::StringRecord, line: i64) -> Result<(), FileProblem> {
@@ -471,7 +501,8 @@ impl Sheet {
         let index = match self.by_ref.get(order_ref) {
             Some(&index) => index,
             None => {
-                if !order_ref.is_empty() && self.by_ref.len() >= MAX_IMPORT_ORDERS {
+                // A row without a reference is an order of its own, so it counts too.
+                if self.drafts.len() >= MAX_IMPORT_ORDERS {
                     return Err(FileProblem(format!(
                         "the file holds more than {MAX_IMPORT_ORDERS} orders (distinct {} values); split it into \
                          files of at most {MAX_IMPORT_ORDERS}",
@@ -507,6 +538,10 @@ impl Sheet {
         draft.failed = true;
         draft.items = Vec::new();
         for (field, message) in problems {
+            if self.errors.len() >= MAX_LISTED_ERRORS {
+                self.unlisted_errors += 1;
+                continue;
+            }
             let error = ImportError {
                 line,
                 order_ref: draft.order_ref.clone(),
@@ -539,6 +574,14 @@ impl Sheet {
         }
         // Stable: the problems of one cell keep the order they were found in.
         self.errors.sort_by_key(|(rank, error)| (error.line, *rank));
+        if self.unlisted_errors > 0 {
+            let line = self.errors.last().map_or(1, |(_, error)| error.line);
+            let message = format!(
+                "{} more problems in later rows are not listed; correct the ones above and check the file again",
+                self.unlisted_errors
+            );
+            self.errors.push((0, ImportError { line, order_ref: None, column: None, message }));
+        }
         Ok(ImportFile {
             encoding,
             total_rows: count(self.total_rows),
@@ -1010,8 +1053,33 @@ mod tests {
             f.orders.iter().map(|o| (o.order_ref.as_str(), o.line)).collect::<Vec<_>>(),
             vec![("A1", 2), ("A2", 3)]
         );
-        assert_eq!(products(&f.orders[1]), vec!["Note\r\nbook"]);
+        // A break inside a cell is layout: the value is read as one line.
+        assert_eq!(products(&f.orders[1]), vec!["Note book"]);
         assert_eq!(f.errors[0].line, 5);
+    }
+
+    #[test]
+    fn the_error_report_lists_at_most_its_limit_and_counts_the_rest() {
+        // One order of many bad rows: each row is two problems.
+        let mut text = String::from("order_ref,customer_email,customer_name,product_name,quantity,unit_price\n");
+        for _ in 0..(MAX_LISTED_ERRORS / 2 + 10) {
+            text.push_str("X,bad,n,p,0,100\n");
+        }
+        let f = read_text(&text);
+        // The listed problems, the note of those left out, and the order's own (> 100 rows).
+        assert_eq!(f.errors.len(), MAX_LISTED_ERRORS + 2);
+        assert!(f.errors.iter().any(|e| e.message.starts_with("20 more problems")), "{:?}", f.errors.last());
+        assert_eq!((f.total_orders, f.failed_orders), (1, 1));
+    }
+
+    #[test]
+    fn rows_without_a_reference_count_towards_the_order_limit() {
+        let mut text = String::from("order_ref,customer_email,customer_name,product_name,quantity,unit_price\n");
+        for _ in 0..=MAX_IMPORT_ORDERS {
+            text.push_str(",a@example.com,n,p,1,100\n");
+        }
+        let problem = read(text.as_bytes(), None).unwrap_err();
+        assert!(problem.0.contains("more than 10000 orders"), "{problem}");
     }
 
     #[test]
@@ -1265,11 +1333,11 @@ mod tests {
         for i in 0..MAX_IMPORT_ORDERS {
             text.push_str(&format!("R{i},a@example.com,Aoki,pen,1,100,\n"));
         }
-        // More rows of known orders and rows without a ref do not count against the limit.
-        text.push_str("R0,a@example.com,Aoki,ink,1,100,\n,a@example.com,Aoki,pen,1,100,\n");
+        // More rows of known orders do not count against the limit.
+        text.push_str("R0,a@example.com,Aoki,ink,1,100,\n");
         let f = read_text(&text);
         assert_eq!(f.orders.len(), MAX_IMPORT_ORDERS);
-        assert_eq!(f.total_orders, MAX_IMPORT_ORDERS as i64 + 1);
+        assert_eq!(f.total_orders, MAX_IMPORT_ORDERS as i64);
 
         text.push_str("R10000,a@example.com,Aoki,pen,1,100,\n");
         let message = problem(text.as_bytes(), None);
