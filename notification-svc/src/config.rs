@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use platform::auth::PublicKeys;
 use platform::config::{env_list, env_or, env_string};
 use platform::http::HttpSettings;
 use platform::worker::Backoff;
@@ -31,6 +32,9 @@ pub struct Config {
     /// Probability (0.0..=1.0) that the outside world refuses a message, to exercise retries.
     pub failure_rate: f64,
     pub http: HttpSettings,
+    /// Where the Order Service's public keys are: `AUTH_JWKS_URL`, by default the
+    /// `/.well-known/jwks.json` of `ORDER_SERVICE_URL` (`http://127.0.0.1:8000`).
+    pub public_keys: PublicKeys,
 }
 
 impl Config {
@@ -55,6 +59,7 @@ impl Config {
                 cors_origins: env_list("CORS_ALLOWED_ORIGINS", "http://127.0.0.1:5173"),
                 body_limit: 1024 * 1024,
             },
+            public_keys: PublicKeys::from_env(&env_string("ORDER_SERVICE_URL", "http://127.0.0.1:8000")),
         };
         config.validate()?;
         Ok(config)

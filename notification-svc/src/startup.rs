@@ -4,15 +4,15 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use axum::Router;
+use platform::api::auth::NOTIFICATION_SERVICE;
 use platform::db::Database;
 use sqlx::SqlitePool;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-use utoipa::OpenApi;
 
 use crate::config::Config;
-use crate::routes::{self, ApiDoc, AppState};
+use crate::routes::{self, AppState};
 use crate::sender::Sender;
 use crate::transport::Transport;
 
@@ -43,8 +43,14 @@ impl Application {
         let sender_wake = Arc::new(Notify::new());
         // The sender claims and updates rows: it writes, so it gets the writer.
         let sender = Sender::new(db.write.clone(), transport, rate_per_sec, config.max_attempts, config.retry_backoff);
-        let state = AppState { db: db.clone(), sender_wake: sender_wake.clone(), rate_per_sec: config.rate_per_sec };
-        let router = platform::http::finish(routes::router(state), ApiDoc::openapi(), db.read.clone(), &config.http);
+        let state = AppState {
+            db: db.clone(),
+            sender_wake: sender_wake.clone(),
+            rate_per_sec: config.rate_per_sec,
+            verifier: config.public_keys.verifier(NOTIFICATION_SERVICE),
+        };
+        let (api, openapi) = routes::router(state);
+        let router = platform::http::finish(api, openapi, db.read.clone(), &config.http);
         let port = listener.local_addr()?.port();
         Ok(Application { port, pool: db.write, listener, router, sender, sender_wake })
     }

@@ -1,11 +1,16 @@
 //! The Order Service's settings, read from the environment. An unset variable takes its
 //! default, so tests call `Config::from_env()` and then override the fields they care about.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
-use platform::config::{env_list, env_or, env_string};
+use platform::config::{env_list, env_or, env_string, secret_list, Environment};
 use platform::http::HttpSettings;
 use platform::outbox::OutboxSettings;
+use platform::webhook::DEVELOPMENT_ORDER_WEBHOOK_SECRET;
+
+use crate::domain::identity::ThrottlePolicy;
+use crate::identity::{FirstAdmin, IdentitySettings};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -30,6 +35,18 @@ pub struct Config {
     pub outbox: OutboxSettings,
     /// `CORS_ALLOWED_ORIGINS` (comma-separated, default `http://127.0.0.1:5173`); 1 MiB bodies.
     pub http: HttpSettings,
+    /// `APP_ENV`: `development` (default) or `production`.
+    pub environment: Environment,
+    /// `ADMIN_EMAIL` / `ADMIN_PASSWORD`: the first administrator of an empty database.
+    pub first_admin: FirstAdmin,
+    /// Token lifetimes, session limits and sign-in throttling (see `IdentitySettings`).
+    pub identity: IdentitySettings,
+    /// `ORDER_WEBHOOK_SECRETS`: the `whsec_…` secrets the Payment Service's webhooks are signed
+    /// with (comma-separated, to rotate).
+    pub webhook_secrets: Vec<String>,
+    /// `TRUSTED_PROXIES` (default `127.0.0.1,::1`, where the dashboard runs): peers whose
+    /// `X-Forwarded-For` is believed when throttling sign-ins.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Config {
@@ -38,6 +55,14 @@ impl Config {
         outbox.backoff.base = Duration::from_millis(env_or("OUTBOX_RETRY_BASE_MS", 500u64)?);
         outbox.batch_size = env_or("OUTBOX_BATCH_SIZE", 64i64)?;
         anyhow::ensure!(outbox.batch_size > 0, "OUTBOX_BATCH_SIZE must be positive");
+        let environment = Environment::from_env()?;
+        let failure_window = Duration::from_secs(env_or("LOGIN_FAILURE_WINDOW_SECS", 900)?);
+        let trusted_proxies = env_list("TRUSTED_PROXIES", "127.0.0.1,::1")
+            .iter()
+            .map(|text| {
+                text.parse().map_err(|err| anyhow::anyhow!("TRUSTED_PROXIES: {text:?} is not an address: {err}"))
+            })
+            .collect::<anyhow::Result<_>>()?;
         Ok(Config {
             host: env_string("ORDER_SERVICE_HOST", "127.0.0.1"),
             port: env_or("ORDER_SERVICE_PORT", 8000)?,
@@ -52,6 +77,28 @@ impl Config {
                 cors_origins: env_list("CORS_ALLOWED_ORIGINS", "http://127.0.0.1:5173"),
                 body_limit: 1024 * 1024,
             },
+            environment,
+            first_admin: FirstAdmin {
+                email: env_string("ADMIN_EMAIL", "admin@example.com"),
+                password: std::env::var("ADMIN_PASSWORD").ok().filter(|p| !p.is_empty()),
+                environment,
+            },
+            identity: IdentitySettings {
+                access_ttl: Duration::from_secs(env_or("AUTH_ACCESS_TOKEN_TTL_SECS", 300)?),
+                session_idle: Duration::from_secs(env_or("AUTH_SESSION_IDLE_SECS", 12 * 3600)?),
+                session_max: Duration::from_secs(env_or("AUTH_SESSION_MAX_SECS", 7 * 24 * 3600)?),
+                invitation_ttl: Duration::from_secs(env_or("AUTH_INVITATION_TTL_SECS", 7 * 24 * 3600)?),
+                account_throttle: ThrottlePolicy {
+                    max_failures: env_or("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)?,
+                    window: failure_window,
+                },
+                address_throttle: ThrottlePolicy {
+                    max_failures: env_or("LOGIN_MAX_FAILURES_PER_ADDRESS", 20)?,
+                    window: failure_window,
+                },
+            },
+            webhook_secrets: secret_list("ORDER_WEBHOOK_SECRETS", environment, DEVELOPMENT_ORDER_WEBHOOK_SECRET)?,
+            trusted_proxies,
         })
     }
 }

@@ -1,6 +1,7 @@
 //! The Order Service: orders and their status lifecycle, and the orchestrator of the
 //! platform — it takes each new order's payment from the Payment Service and sends the
-//! order e-mails and refunds through its outbox.
+//! order e-mails and refunds through its outbox. It is also the platform's identity
+//! provider: people sign in here, and every token the services accept is signed here.
 //!
 //! A library with a thin `main`, so tests start the whole service in-process on port 0.
 
@@ -9,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod delivery;
 pub mod domain;
+pub mod identity;
 pub mod importer;
 pub mod lifecycle;
 pub mod routes;

@@ -7,17 +7,18 @@ use anyhow::Context;
 use axum::Router;
 use platform::db::Database;
 use platform::outbox::{Outbox, OutboxWorker};
+use platform::webhook::WebhookSecrets;
 use platform::worker::Backoff;
 use sqlx::SqlitePool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use utoipa::OpenApi;
 
 use crate::clients::{NotificationClient, PaymentClient};
 use crate::config::Config;
 use crate::delivery::OrderDelivery;
+use crate::identity::IdentityProvider;
 use crate::importer::Importer;
-use crate::routes::{self, ApiDoc, AppState, Settings};
+use crate::routes::{self, AppState, Settings};
 
 /// Margin beyond the payment timeout before a new order's payment row is due: the request's
 /// own call has ended by then, one way or the other.
@@ -50,10 +51,14 @@ impl Application {
             .with_context(|| format!("cannot open the database {}", config.database_url))?;
         sqlx::migrate!().run(&db.write).await.context("cannot migrate the database")?;
 
+        let identity = IdentityProvider::start(&db, config.identity.clone(), &config.first_admin)
+            .await
+            .context("cannot set up sign-in and tokens")?;
+        let tokens = identity.service_tokens();
         let outbox = Outbox::new();
         let state = AppState {
             db: db.clone(),
-            payments: PaymentClient::new(&config.payment_service_url, config.payment_timeout),
+            payments: PaymentClient::new(&config.payment_service_url, config.payment_timeout, tokens.clone()),
             outbox: outbox.clone(),
             settings: Settings {
                 payment_call_lease: config.payment_timeout + PAYMENT_LEASE_MARGIN,
@@ -61,12 +66,17 @@ impl Application {
             },
             // An import retries sooner than the outbox's longest delay: it is being watched.
             importer: Importer::new(Backoff { base: config.outbox.backoff.base, max: IMPORT_RETRY_MAX }),
+            verifier: identity.verifier(),
+            identity,
+            webhook_secrets: WebhookSecrets::parse(&config.webhook_secrets).context("ORDER_WEBHOOK_SECRETS")?,
+            trusted_proxies: config.trusted_proxies.clone().into(),
         };
-        let notifications = NotificationClient::new(&config.notification_service_url, config.notification_timeout);
+        let notifications =
+            NotificationClient::new(&config.notification_service_url, config.notification_timeout, tokens);
         let worker =
             OutboxWorker::new(db.write.clone(), OrderDelivery::new(state.clone(), notifications), config.outbox);
-        let router =
-            platform::http::finish(routes::router(state.clone()), ApiDoc::openapi(), db.read.clone(), &config.http);
+        let (api, openapi) = routes::router(state.clone());
+        let router = platform::http::finish(api, openapi, db.read.clone(), &config.http);
         let port = listener.local_addr()?.port();
         Ok(Application { port, pool: db.write, listener, router, worker, outbox, state })
     }

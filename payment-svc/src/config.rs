@@ -3,9 +3,15 @@
 
 use std::time::Duration;
 
-use platform::config::{env_list, env_or, env_string};
+use platform::auth::PublicKeys;
+use platform::config::{env_list, env_or, env_string, secret_list, Environment};
 use platform::http::HttpSettings;
 use platform::outbox::OutboxSettings;
+use platform::webhook::DEVELOPMENT_ORDER_WEBHOOK_SECRET;
+
+/// What the gateway simulator signs its webhooks with when `PAYMENT_GATEWAY_WEBHOOK_SECRETS` is
+/// unset: development only (`APP_ENV=production` refuses it).
+pub const DEVELOPMENT_GATEWAY_SECRET: &str = "gwsec_development_only_gateway_webhook_secret";
 
 pub use crate::gateway::{CaptureMode, GatewaySettings};
 
@@ -22,6 +28,17 @@ pub struct Config {
     pub gateway: GatewaySettings,
     pub outbox: OutboxSettings,
     pub http: HttpSettings,
+    /// `APP_ENV`: `development` (default) or `production`.
+    pub environment: Environment,
+    /// Where the Order Service's public keys are: `AUTH_JWKS_URL`, by default its
+    /// `/.well-known/jwks.json`.
+    pub public_keys: PublicKeys,
+    /// `ORDER_WEBHOOK_SECRETS`: the `whsec_…` secrets the webhooks to the Order Service are
+    /// signed with (the Order Service has the same; comma-separated, to rotate).
+    pub order_webhook_secrets: Vec<String>,
+    /// `PAYMENT_GATEWAY_WEBHOOK_SECRETS`: what the gateway signs its webhooks with (the first
+    /// one is what the simulator signs with; comma-separated, to rotate).
+    pub gateway_webhook_secrets: Vec<String>,
 }
 
 impl Config {
@@ -37,12 +54,21 @@ impl Config {
         let mut outbox = OutboxSettings::default();
         outbox.backoff.base = Duration::from_millis(env_or("OUTBOX_RETRY_BASE_MS", 500)?);
 
+        let environment = Environment::from_env()?;
+        let order_service_url = env_string("ORDER_SERVICE_URL", "http://127.0.0.1:8000");
+        let gateway_webhook_secrets =
+            secret_list("PAYMENT_GATEWAY_WEBHOOK_SECRETS", environment, DEVELOPMENT_GATEWAY_SECRET)?;
+        anyhow::ensure!(
+            gateway_webhook_secrets.iter().all(|secret| secret.len() >= 24),
+            "PAYMENT_GATEWAY_WEBHOOK_SECRETS: each secret needs at least 24 characters"
+        );
         Ok(Config {
             host: env_string("PAYMENT_SERVICE_HOST", "127.0.0.1"),
             port: env_or("PAYMENT_SERVICE_PORT", 8001)?,
             database_url: env_string("PAYMENT_DATABASE_URL", "sqlite://data/payment_service.db"),
             db_max_connections: env_or("DB_MAX_CONNECTIONS", 8)?,
-            order_service_url: env_string("ORDER_SERVICE_URL", "http://127.0.0.1:8000"),
+            public_keys: PublicKeys::from_env(&order_service_url),
+            order_service_url,
             order_webhook_timeout: Duration::from_secs(env_or("ORDER_WEBHOOK_TIMEOUT_SECS", 10)?),
             gateway: GatewaySettings {
                 latency: Duration::from_millis(env_or("PAYMENT_GATEWAY_LATENCY_MS", 0)?),
@@ -54,6 +80,9 @@ impl Config {
                 cors_origins: env_list("CORS_ALLOWED_ORIGINS", "http://127.0.0.1:5173"),
                 body_limit: 1024 * 1024,
             },
+            environment,
+            order_webhook_secrets: secret_list("ORDER_WEBHOOK_SECRETS", environment, DEVELOPMENT_ORDER_WEBHOOK_SECRET)?,
+            gateway_webhook_secrets,
         })
     }
 }

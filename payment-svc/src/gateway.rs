@@ -94,6 +94,19 @@ impl Gateway {
     }
 }
 
+/// What the gateway sends to `POST /api/v1/payments/webhook` for `event`: the body and its
+/// `Gateway-Signature` header, signed now with `secret` (the first of
+/// `PAYMENT_GATEWAY_WEBHOOK_SECRETS`), as a real gateway signs each delivery.
+pub fn signed_event(secret: &str, event: &platform::api::payments::GatewayEvent) -> (Vec<u8>, String) {
+    let body = serde_json::to_vec(event).unwrap_or_default();
+    let header = crate::domain::gateway_signature::header_value(
+        std::slice::from_ref(&secret.to_owned()),
+        chrono::Utc::now().timestamp(),
+        &body,
+    );
+    (body, header)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

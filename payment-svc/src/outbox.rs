@@ -31,7 +31,7 @@ pub async fn enqueue_order_webhook(
     reason: Option<String>,
 ) -> sqlx::Result<()> {
     let key = format!("payment-{payment_id}-{}", status.as_str());
-    let payload = OrderWebhookPayload { order_id, webhook: PaymentWebhook { payment_id, status, reason } };
+    let payload = OrderWebhookPayload { order_id, webhook: PaymentWebhook { order_id, payment_id, status, reason } };
     Outbox::enqueue(conn, ORDER_WEBHOOK, &payload, &key).await
 }
 
@@ -46,6 +46,12 @@ impl Deliver for PeerDelivery {
         match entry.kind.as_str() {
             ORDER_WEBHOOK => {
                 let payload: OrderWebhookPayload = entry.payload()?;
+                if entry.attempts > 1 {
+                    // The Order Service refuses a signature it has seen as a replay, and the
+                    // signature's timestamp is in seconds: a retry waits for the next second so
+                    // that its signature is its own.
+                    next_second().await;
+                }
                 self.orders
                     .payment_webhook(payload.order_id, &payload.webhook, &entry.idempotency_key)
                     .await
@@ -54,4 +60,9 @@ impl Deliver for PeerDelivery {
             other => Err(DeliveryError::Permanent(format!("unknown outbox kind '{other}'"))),
         }
     }
+}
+
+async fn next_second() {
+    let into_second = chrono::Utc::now().timestamp_subsec_millis();
+    tokio::time::sleep(std::time::Duration::from_millis(u64::from(1000 - into_second.min(999)))).await;
 }

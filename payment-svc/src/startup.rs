@@ -1,19 +1,21 @@
 //! `Application`: the service assembled — database, migrations, router, outbox worker —
 //! bound to a listener, so `main` and the tests start it the same way.
 
+use anyhow::Context;
 use axum::Router;
+use platform::api::auth::PAYMENT_SERVICE;
 use platform::db::Database;
 use platform::outbox::{Outbox, OutboxWorker};
+use platform::webhook::WebhookSecrets;
 use sqlx::SqlitePool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use utoipa::OpenApi;
 
 use crate::clients::OrderClient;
 use crate::config::Config;
 use crate::gateway::Gateway;
 use crate::outbox::PeerDelivery;
-use crate::routes::{self, ApiDoc, AppState};
+use crate::routes::{self, AppState};
 
 pub struct Application {
     port: u16,
@@ -39,10 +41,18 @@ impl Application {
         sqlx::migrate!().run(&db.write).await?;
 
         let outbox = Outbox::new();
-        let state = AppState { db: db.clone(), gateway: Gateway::new(config.gateway.clone()), outbox: outbox.clone() };
-        let router = platform::http::finish(routes::router(state), ApiDoc::openapi(), db.read.clone(), &config.http);
+        let state = AppState {
+            db: db.clone(),
+            gateway: Gateway::new(config.gateway.clone()),
+            outbox: outbox.clone(),
+            verifier: config.public_keys.verifier(PAYMENT_SERVICE),
+            gateway_secrets: config.gateway_webhook_secrets.clone().into(),
+        };
+        let (api, openapi) = routes::router(state);
+        let router = platform::http::finish(api, openapi, db.read.clone(), &config.http);
+        let signer = WebhookSecrets::parse(&config.order_webhook_secrets).context("ORDER_WEBHOOK_SECRETS")?;
         let delivery =
-            PeerDelivery { orders: OrderClient::new(&config.order_service_url, config.order_webhook_timeout) };
+            PeerDelivery { orders: OrderClient::new(&config.order_service_url, config.order_webhook_timeout, signer) };
         // It claims rows with an UPDATE: a writer.
         let worker = OutboxWorker::new(db.write.clone(), delivery, config.outbox);
         Ok(Application { port, listener, router, pool: db.write, outbox, worker })

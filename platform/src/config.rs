@@ -22,3 +22,60 @@ pub fn env_string(name: &str, default: &str) -> String {
 pub fn env_list(name: &str, default: &str) -> Vec<String> {
     env_string(name, default).split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()
 }
+
+/// `APP_ENV`: `development` (the default) or `production`.
+///
+/// Production refuses what is only fit for a developer's machine: the built-in development
+/// secrets, and starting without an administrator's password (development generates one and
+/// prints it once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+impl Environment {
+    pub fn from_env() -> anyhow::Result<Environment> {
+        match env_string("APP_ENV", "development").to_ascii_lowercase().as_str() {
+            "development" | "dev" => Ok(Environment::Development),
+            "production" | "prod" => Ok(Environment::Production),
+            other => anyhow::bail!("APP_ENV={other:?} is invalid: expected development or production"),
+        }
+    }
+
+    pub fn is_production(self) -> bool {
+        self == Environment::Production
+    }
+}
+
+/// A comma-separated list of secrets. Unset, it is `development_default` in development and
+/// an error in production, where the development default itself is refused too: it is in
+/// the source code, so it protects nothing.
+pub fn secret_list(name: &str, environment: Environment, development_default: &str) -> anyhow::Result<Vec<String>> {
+    let given = env_list(name, "");
+    if environment.is_production() {
+        anyhow::ensure!(!given.is_empty(), "{name} must be set when APP_ENV=production");
+        anyhow::ensure!(
+            given.iter().all(|secret| secret != development_default),
+            "{name} holds the development default, which APP_ENV=production refuses"
+        );
+        return Ok(given);
+    }
+    if given.is_empty() {
+        return Ok(vec![development_default.to_owned()]);
+    }
+    Ok(given)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn production_refuses_missing_or_development_secrets() {
+        // Read from a variable no test sets, so the answer depends on the environment only.
+        let name = "PLATFORM_TEST_SECRET_NEVER_SET";
+        assert_eq!(secret_list(name, Environment::Development, "dev").unwrap(), vec!["dev".to_owned()]);
+        assert!(secret_list(name, Environment::Production, "dev").is_err());
+    }
+}

@@ -4,7 +4,7 @@
 //! Internal causes (SQL, I/O, a peer's garbage) are logged with their context and never sent
 //! to the client, who gets a 500 with a generic detail instead.
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::api::ErrorBody;
@@ -22,6 +22,15 @@ pub enum ApiError {
     /// The request conflicts with the current state: duplicate, illegal transition (409).
     #[error("{0}")]
     Conflict(String),
+    /// No usable credentials (401): sent with `WWW-Authenticate: Bearer`.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Valid credentials without the permission this needs (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many attempts (429): sent with `Retry-After`.
+    #[error("{detail}")]
+    TooManyRequests { detail: String, retry_after_secs: u64 },
     /// Any other 4xx with its own status (415 wrong content type, 413 too large, 405 …).
     #[error("{1}")]
     Status(StatusCode, String),
@@ -39,6 +48,9 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Status(status, _) => *status,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -74,7 +86,17 @@ impl IntoResponse for ApiError {
                 other.to_string()
             }
         };
-        (status, axum::Json(ErrorBody { detail })).into_response()
+        let mut response = (status, axum::Json(ErrorBody { detail })).into_response();
+        match &self {
+            ApiError::Unauthorized(_) => {
+                response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            ApiError::TooManyRequests { retry_after_secs, .. } => {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            _ => {}
+        }
+        response
     }
 }
 

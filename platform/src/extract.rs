@@ -23,23 +23,40 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        if !has_json_content_type(&request) {
+        if !has_json_content_type(request.headers()) {
             return Err(JsonRejection::from(MissingJsonContentType::default()).into());
         }
         let bytes =
             Bytes::from_request(request, state).await.map_err(|err| ApiError::Status(err.status(), err.body_text()))?;
-        match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
-            Some(b'{') => {}
-            Some(_) => return Err(ApiError::Unprocessable("request body must be a JSON object".into())),
-            None => return Err(ApiError::Unprocessable("request body is empty; expected a JSON object".into())),
-        }
-        let axum::Json(value) = axum::Json::<T>::from_bytes(&bytes)?;
-        Ok(Json(value))
+        object_of(&bytes).map(Json)
     }
 }
 
-fn has_json_content_type(request: &Request) -> bool {
-    let Some(content_type) = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+/// A JSON object read from raw bytes, with the same refusals as `Json` (for a handler that
+/// must look at the bytes first, such as a signed webhook).
+pub fn json_object<T: serde::de::DeserializeOwned>(
+    headers: &axum::http::HeaderMap,
+    bytes: &[u8],
+) -> Result<T, ApiError> {
+    if !has_json_content_type(headers) {
+        return Err(JsonRejection::from(MissingJsonContentType::default()).into());
+    }
+    object_of(bytes)
+}
+
+fn object_of<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => {}
+        Some(_) => return Err(ApiError::Unprocessable("request body must be a JSON object".into())),
+        None => return Err(ApiError::Unprocessable("request body is empty; expected a JSON object".into())),
+    }
+    let axum::Json(value) = axum::Json::<T>::from_bytes(bytes)?;
+    Ok(value)
+}
+
+/// Whether the headers say the body is JSON (`application/json` or `application/…+json`).
+pub fn has_json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let Some(content_type) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return false;
     };
     let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();

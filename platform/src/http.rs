@@ -1,6 +1,7 @@
 //! What every service's HTTP front looks like, assembled once: JSON 404/405/500 bodies,
-//! request ids, request tracing, the body-size limit, CORS for the dashboard, `/health`,
-//! `/ready`, `/openapi.json` and the offline Swagger UI at `/docs`.
+//! request ids, request tracing (with tickets kept out of the logs), the body-size limit,
+//! CORS for the dashboard, `/health`, `/ready`, `/openapi.json` with the security schemes,
+//! and the offline Swagger UI at `/docs`, which can authorise with a bearer token.
 
 use std::time::Duration;
 
@@ -33,7 +34,8 @@ pub struct HttpSettings {
 }
 
 /// Wraps a service's API routes with everything every service shares.
-pub fn finish(api: Router, openapi: utoipa::openapi::OpenApi, pool: SqlitePool, settings: &HttpSettings) -> Router {
+pub fn finish(api: Router, mut openapi: utoipa::openapi::OpenApi, pool: SqlitePool, settings: &HttpSettings) -> Router {
+    add_security_schemes(&mut openapi);
     let probes = Router::new().route("/health", get(health)).route("/ready", get(ready)).with_state(pool);
     api.merge(probes)
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
@@ -43,7 +45,8 @@ pub fn finish(api: Router, openapi: utoipa::openapi::OpenApi, pool: SqlitePool, 
         .layer(cors(&settings.cors_origins))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
             let request_id = request.headers().get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
-            tracing::info_span!("http", method = %request.method(), uri = %request.uri(), request_id)
+            let uri = loggable_uri(request.uri());
+            tracing::info_span!("http", method = %request.method(), uri = %uri, request_id)
         }))
         .layer(axum::middleware::from_fn(telemetry::request_id_middleware))
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
@@ -56,8 +59,9 @@ fn cors(origins: &[String]) -> CorsLayer {
     let origins: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o.trim()).ok()).collect();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
-        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
         .allow_headers([
+            header::AUTHORIZATION,
             header::CONTENT_TYPE,
             HeaderName::from_static(IDEMPOTENCY_KEY_HEADER),
             HeaderName::from_static(REQUEST_ID_HEADER),
@@ -90,8 +94,69 @@ async fn method_not_allowed() -> ApiError {
 }
 
 /// Serves `router` on `listener` until `stop` is cancelled, then finishes in-flight requests.
+/// Handlers may extract `ConnectInfo<SocketAddr>`, the caller's address.
 pub async fn serve(listener: TcpListener, router: Router, stop: CancellationToken) -> std::io::Result<()> {
-    axum::serve(listener, router).with_graceful_shutdown(async move { stop.cancelled().await }).await
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(async move { stop.cancelled().await })
+        .await
+}
+
+/// The name of the bearer-token security scheme in every OpenAPI document; an operation's
+/// scopes under it are the permissions it needs (`platform::api::auth::Permission`).
+pub const BEARER_SCHEME: &str = "bearer";
+/// The scheme of the webhooks signed by the Standard Webhooks rules (`platform::webhook`).
+pub const WEBHOOK_SIGNATURE_SCHEME: &str = "webhook_signature";
+
+fn add_security_schemes(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+    let components = openapi.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        BEARER_SCHEME,
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .description(Some(
+                    "An access token from POST /api/v1/auth/login (people) or POST /api/v1/auth/token \
+                     (API keys) at the Order Service. The scopes of an operation are the permission it needs.",
+                ))
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        WEBHOOK_SIGNATURE_SCHEME,
+        SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+            "webhook-signature",
+            "Standard Webhooks: webhook-id, webhook-timestamp and webhook-signature, an HMAC-SHA256 with the shared secret",
+        ))),
+    );
+}
+
+/// The request's URI as logs may show it: the value of a `ticket` query parameter (an
+/// event-stream ticket is a credential) is replaced by `[redacted]`.
+pub fn loggable_uri(uri: &axum::http::Uri) -> String {
+    let Some(query) = uri.query() else {
+        return uri.to_string();
+    };
+    let redacted: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if name.eq_ignore_ascii_case("ticket") => format!("{name}=[redacted]"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{}?{}", uri.path(), redacted.join("&"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tickets_never_reach_the_logs() {
+        let uri: axum::http::Uri = "/api/v1/orders/imports/x/events?a=1&ticket=eyJ.secret.sig&b=2".parse().unwrap();
+        assert_eq!(super::loggable_uri(&uri), "/api/v1/orders/imports/x/events?a=1&ticket=[redacted]&b=2");
+        let plain: axum::http::Uri = "/api/v1/orders/?limit=5".parse().unwrap();
+        assert_eq!(super::loggable_uri(&plain), "/api/v1/orders/?limit=5");
+    }
 }
 
 /// A token cancelled on Ctrl-C or SIGTERM, for `main`.

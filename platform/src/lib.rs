@@ -2,14 +2,17 @@
 //!
 //! Without features: the JSON contracts (`api`), money (`money`) and the rules of a new order
 //! (`new_order`), which the services and the dashboard share. With `server` (the default): the pieces every axum service assembles
-//! the same way — error type, extractors, database, telemetry, HTTP front, peer calls,
-//! worker loop and outbox — so there is one way to do each of those things.
+//! the same way — error type, extractors, bearer-token checks, signed webhooks, database,
+//! telemetry, HTTP front, peer calls, worker loop and outbox — so there is one way to do each
+//! of those things.
 
 pub mod api;
 pub mod japan_time;
 pub mod money;
 pub mod new_order;
 
+#[cfg(feature = "server")]
+pub mod auth;
 #[cfg(feature = "server")]
 pub mod config;
 #[cfg(feature = "server")]
@@ -26,6 +29,10 @@ pub mod outbox;
 pub mod peer;
 #[cfg(feature = "server")]
 pub mod telemetry;
+#[cfg(feature = "test-support")]
+pub mod testing;
+#[cfg(feature = "server")]
+pub mod webhook;
 #[cfg(feature = "server")]
 pub mod worker;
 

@@ -6,12 +6,15 @@ pub mod templates;
 
 use std::sync::Arc;
 
+use axum::extract::FromRef;
 use axum::Router;
+use platform::auth::TokenVerifier;
 use platform::db::Database;
 use tokio::sync::Notify;
 use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
-#[derive(Clone)]
+#[derive(Clone, FromRef)]
 pub struct AppState {
     /// Reads through `db.read`; every write through the single `db.write` connection, so
     /// writers queue in order instead of contending for SQLite's lock and sleeping in its
@@ -21,10 +24,17 @@ pub struct AppState {
     pub sender_wake: Arc<Notify>,
     /// The sender's rate limit (NFR-008), reported by the stats.
     pub rate_per_sec: u32,
+    /// Checks the bearer tokens of `Authorized<P>` against the Order Service's public keys.
+    pub verifier: TokenVerifier,
 }
 
-pub fn router(state: AppState) -> Router {
-    Router::new().merge(notifications::router()).merge(templates::router()).with_state(state)
+/// The API's routes with their state, and the OpenAPI document of exactly those routes.
+pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(notifications::router())
+        .merge(templates::router())
+        .with_state(state)
+        .split_for_parts()
 }
 
 #[derive(OpenApi)]
@@ -32,16 +42,6 @@ pub fn router(state: AppState) -> Router {
     info(
         title = "Notification Service",
         description = "E-mail and SMS notifications about orders: accepted at once, sent at a limited rate."
-    ),
-    paths(
-        notifications::create_email,
-        notifications::create_sms,
-        notifications::create_batch,
-        notifications::list,
-        notifications::stats,
-        notifications::get_one,
-        notifications::list_by_order,
-        templates::list,
     ),
     components(schemas(
         platform::api::notifications::NewEmail,

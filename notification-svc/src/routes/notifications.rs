@@ -4,16 +4,18 @@
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::Router;
+use axum::routing::get;
 use platform::api::notifications::{
     Channel, NewEmail, NewNotificationBatch, NewSms, Notification, NotificationBatchOutcome, NotificationStats,
     NotificationStatus,
 };
 use platform::api::{ErrorBody, TOTAL_COUNT_HEADER};
+use platform::auth::{require, Authorized};
 use platform::extract::{Json, Path, Query};
 use platform::{ApiError, ApiResult};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use crate::db::notifications::{self as db, ListFilter};
@@ -27,16 +29,17 @@ const MAX_LIMIT: i64 = 200;
 /// orders of a whole import, go past the 1 MiB every other request is held to.
 const BATCH_BODY_LIMIT: usize = 8 * 1024 * 1024;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    let batches = OpenApiRouter::new().routes(routes!(create_batch)).layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT));
+    OpenApiRouter::new()
+        .routes(routes!(list))
         .route("/api/v1/notifications", get(list))
-        .route("/api/v1/notifications/", get(list))
-        .route("/api/v1/notifications/email", post(create_email))
-        .route("/api/v1/notifications/sms", post(create_sms))
-        .route("/api/v1/notifications/batch", post(create_batch).layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT)))
-        .route("/api/v1/notifications/stats", get(stats))
-        .route("/api/v1/notifications/order/{order_id}", get(list_by_order))
-        .route("/api/v1/notifications/{id}", get(get_one))
+        .routes(routes!(create_email))
+        .routes(routes!(create_sms))
+        .merge(batches)
+        .routes(routes!(stats))
+        .routes(routes!(list_by_order))
+        .routes(routes!(get_one))
 }
 
 /// Accepts an e-mail: validated, rendered and stored PENDING; sent later by the sender.
@@ -44,10 +47,13 @@ pub fn router() -> Router<AppState> {
     post,
     path = "/api/v1/notifications/email",
     tag = "notifications",
+    security(("bearer" = ["send_notifications"])),
     request_body = NewEmail,
     params(("Idempotency-Key" = Option<String>, Header,
         description = "Up to 200 characters; a repeat returns the notification the first request created")),
     responses(
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "The caller may not send notifications", body = ErrorBody),
         (status = 201, description = "Accepted (or already accepted under this Idempotency-Key)", body = Notification),
         (status = 415, description = "Not a JSON body", body = ErrorBody),
         (status = 422, description = "Invalid field", body = ErrorBody),
@@ -55,6 +61,7 @@ pub fn router() -> Router<AppState> {
 )]
 pub async fn create_email(
     State(state): State<AppState>,
+    _caller: Authorized<require::SendNotifications>,
     headers: HeaderMap,
     Json(request): Json<NewEmail>,
 ) -> ApiResult<(StatusCode, Json<Notification>)> {
@@ -68,10 +75,13 @@ pub async fn create_email(
     post,
     path = "/api/v1/notifications/sms",
     tag = "notifications",
+    security(("bearer" = ["send_notifications"])),
     request_body = NewSms,
     params(("Idempotency-Key" = Option<String>, Header,
         description = "Up to 200 characters; a repeat returns the notification the first request created")),
     responses(
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "The caller may not send notifications", body = ErrorBody),
         (status = 201, description = "Accepted (or already accepted under this Idempotency-Key)", body = Notification),
         (status = 415, description = "Not a JSON body", body = ErrorBody),
         (status = 422, description = "Invalid field", body = ErrorBody),
@@ -79,6 +89,7 @@ pub async fn create_email(
 )]
 pub async fn create_sms(
     State(state): State<AppState>,
+    _caller: Authorized<require::SendNotifications>,
     headers: HeaderMap,
     Json(request): Json<NewSms>,
 ) -> ApiResult<(StatusCode, Json<Notification>)> {
@@ -122,8 +133,11 @@ async fn accept(
     post,
     path = "/api/v1/notifications/batch",
     tag = "notifications",
+    security(("bearer" = ["send_notifications"])),
     request_body = NewNotificationBatch,
     responses(
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "The caller may not send notifications", body = ErrorBody),
         (status = 202, description = "Every item was looked at: see each result", body = NotificationBatchOutcome),
         (status = 413, description = "Body over 8 MiB", body = ErrorBody),
         (status = 415, description = "Not a JSON body", body = ErrorBody),
@@ -132,6 +146,7 @@ async fn accept(
 )]
 pub async fn create_batch(
     State(state): State<AppState>,
+    _caller: Authorized<require::SendNotifications>,
     Json(request): Json<NewNotificationBatch>,
 ) -> ApiResult<(StatusCode, Json<NotificationBatchOutcome>)> {
     let items = &request.notifications;
@@ -164,9 +179,16 @@ pub async fn create_batch(
     get,
     path = "/api/v1/notifications/stats",
     tag = "notifications",
-    responses((status = 200, body = NotificationStats))
+    security(("bearer" = ["read"])),
+    responses(
+        (status = 200, body = NotificationStats),
+        (status = 401, description = "No valid token", body = ErrorBody),
+    )
 )]
-pub async fn stats(State(state): State<AppState>) -> ApiResult<Json<NotificationStats>> {
+pub async fn stats(
+    State(state): State<AppState>,
+    _caller: Authorized<require::Read>,
+) -> ApiResult<Json<NotificationStats>> {
     let counts = db::count_by_status(&state.db.read).await?;
     Ok(Json(NotificationStats {
         pending: counts.pending,
@@ -180,14 +202,20 @@ pub async fn stats(State(state): State<AppState>) -> ApiResult<Json<Notification
     get,
     path = "/api/v1/notifications/{id}",
     tag = "notifications",
+    security(("bearer" = ["read"])),
     params(("id" = i64, Path, description = "Notification id")),
     responses(
+        (status = 401, description = "No valid token", body = ErrorBody),
         (status = 200, body = Notification),
         (status = 404, body = ErrorBody),
         (status = 422, description = "The id is not an integer", body = ErrorBody),
     )
 )]
-pub async fn get_one(State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<Notification>> {
+pub async fn get_one(
+    State(state): State<AppState>,
+    _caller: Authorized<require::Read>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Notification>> {
     let row = db::find(&state.db.read, id).await?.ok_or_else(|| ApiError::not_found("notification", id))?;
     Ok(Json(row.try_into()?))
 }
@@ -197,14 +225,17 @@ pub async fn get_one(State(state): State<AppState>, Path(id): Path<i64>) -> ApiR
     get,
     path = "/api/v1/notifications/order/{order_id}",
     tag = "notifications",
+    security(("bearer" = ["read"])),
     params(("order_id" = i64, Path, description = "Order id")),
     responses(
+        (status = 401, description = "No valid token", body = ErrorBody),
         (status = 200, body = [Notification]),
         (status = 422, description = "The order id is not an integer", body = ErrorBody),
     )
 )]
 pub async fn list_by_order(
     State(state): State<AppState>,
+    _caller: Authorized<require::Read>,
     Path(order_id): Path<i64>,
 ) -> ApiResult<Json<Vec<Notification>>> {
     let rows = db::list_by_order(&state.db.read, order_id).await?;
@@ -229,14 +260,20 @@ pub struct ListParams {
     get,
     path = "/api/v1/notifications/",
     tag = "notifications",
+    security(("bearer" = ["read"])),
     params(ListParams),
     responses(
+        (status = 401, description = "No valid token", body = ErrorBody),
         (status = 200, body = [Notification],
             headers(("x-total-count" = i64, description = "Notifications matching the filters"))),
         (status = 422, body = ErrorBody),
     )
 )]
-pub async fn list(State(state): State<AppState>, Query(params): Query<ListParams>) -> ApiResult<impl IntoResponse> {
+pub async fn list(
+    State(state): State<AppState>,
+    _caller: Authorized<require::Read>,
+    Query(params): Query<ListParams>,
+) -> ApiResult<impl IntoResponse> {
     let filter = ListFilter {
         status: parse_filter(params.status.as_deref(), "status", "PENDING, SENT or FAILED", |s| {
             NotificationStatus::parse(&s.to_ascii_uppercase())

@@ -2,18 +2,19 @@
 
 use axum::extract::State;
 use axum::routing::get;
-use axum::Router;
 use platform::api::notifications::Template;
+use platform::api::ErrorBody;
+use platform::auth::{require, Authorized};
 use platform::extract::Json;
 use platform::ApiResult;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use crate::db;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/notifications/templates", get(list))
-        .route("/api/v1/notifications/templates/", get(list))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list)).route("/api/v1/notifications/templates/", get(list))
 }
 
 /// Lists the templates, one row per template and channel.
@@ -21,9 +22,13 @@ pub fn router() -> Router<AppState> {
     get,
     path = "/api/v1/notifications/templates",
     tag = "notifications",
-    responses((status = 200, description = "The templates", body = [Template]))
+    security(("bearer" = ["read"])),
+    responses(
+        (status = 200, description = "The templates", body = [Template]),
+        (status = 401, description = "No valid token", body = ErrorBody),
+    )
 )]
-pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<Template>>> {
+pub async fn list(State(state): State<AppState>, _caller: Authorized<require::Read>) -> ApiResult<Json<Vec<Template>>> {
     let rows = db::templates::list(&state.db.read).await?;
     let templates = rows.into_iter().map(Template::try_from).collect::<anyhow::Result<Vec<_>>>()?;
     Ok(Json(templates))

@@ -6,7 +6,10 @@ use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use notification_svc::{Application, Config};
+use platform::api::auth::NOTIFICATION_SERVICE;
 use platform::api::notifications::{Notification, NotificationBatchOutcome, NotificationStats, NotificationStatus};
+use platform::auth::issuer::{throwaway_issuer, Grant, Issuer};
+use platform::auth::PublicKeys;
 use platform::worker::Backoff;
 use serde_json::{json, Value};
 use sqlx::SqlitePool;
@@ -21,7 +24,12 @@ static TRACING: LazyLock<()> = LazyLock::new(|| {
 
 pub struct TestApp {
     pub address: String,
+    /// Calls as an administrator.
     pub client: reqwest::Client,
+    /// Calls without credentials.
+    pub anonymous: reqwest::Client,
+    /// Mints tokens as the Order Service would; the service verifies them with its public key.
+    pub issuer: Issuer,
     pub pool: SqlitePool,
     pub config: Config,
     pub stop: CancellationToken,
@@ -54,6 +62,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     config.retry_backoff = Backoff { base: Duration::from_millis(10), max: Duration::from_millis(50) };
     config.smtp_url = None;
     config.failure_rate = 0.0;
+    let (issuer, keys) = throwaway_issuer();
+    config.public_keys = PublicKeys::Fixed(keys);
     configure(&mut config);
 
     let app = Application::build(config.clone()).await.expect("application builds");
@@ -61,7 +71,39 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let pool = app.pool().clone();
     let stop = CancellationToken::new();
     tokio::spawn(app.run_until_stopped(stop.clone()));
-    TestApp { address, client: reqwest::Client::new(), pool, config, stop, _dir: dir }
+    let admin = token(&issuer, "user:1", "admin");
+    TestApp {
+        address,
+        client: client_with_token(Some(&admin)),
+        anonymous: client_with_token(None),
+        issuer,
+        pool,
+        config,
+        stop,
+        _dir: dir,
+    }
+}
+
+/// A token for `subject` with `role`, meant for the Notification Service, valid for an hour.
+pub fn token(issuer: &Issuer, subject: &str, role: &str) -> String {
+    issuer
+        .mint(&Grant {
+            subject: subject.into(),
+            role: role.into(),
+            audience: vec![NOTIFICATION_SERVICE.into()],
+            ttl: Duration::from_secs(3600),
+            scope: None,
+        })
+        .expect("a token")
+}
+
+/// A client whose every request carries `token`, if given.
+pub fn client_with_token(token: Option<&str>) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(token) = token {
+        headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().expect("header"));
+    }
+    reqwest::Client::builder().default_headers(headers).build().expect("client")
 }
 
 /// A valid e-mail request about `order_id`.

@@ -1,6 +1,7 @@
 //! Integration tests of the Notification Service over real HTTP: one module per concern,
 //! sharing `helpers::spawn_app`.
 
+mod auth;
 mod bad_input;
 mod batch;
 mod email;

@@ -3,10 +3,16 @@
 //! this module knows a column name. Their spans are at `debug`: at the default `info` level
 //! the hot path pays nothing for them.
 
+pub mod api_keys;
 pub mod history;
 pub mod imports;
+pub mod login_failures;
 pub mod orders;
 pub mod outbox;
+pub mod sessions;
+pub mod signing_keys;
+pub mod users;
+pub mod webhook_receipts;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};

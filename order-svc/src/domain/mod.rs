@@ -1,6 +1,8 @@
 //! The Order Service's rules, free of I/O: what a valid new order is, which status changes
-//! are allowed and what each one sets in motion. Everything here is unit-tested in place.
+//! are allowed and what each one sets in motion, and the rules of identity (secrets,
+//! passwords, sign-in throttling). Everything here is unit-tested in place.
 
+pub mod identity;
 pub mod import;
 pub mod import_file;
 pub mod status;

@@ -10,16 +10,19 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
+use axum::routing::{get, post};
 use chrono::Utc;
 use futures::{Stream, StreamExt};
+use platform::api::auth::EventsTicket;
 use platform::api::imports::{Import, ImportError, ImportStatus, NotifyMode, MAX_IMPORT_BYTES};
 use platform::api::{ErrorBody, TOTAL_COUNT_HEADER};
+use platform::auth::{require, Authorized};
 use platform::extract::{IdempotencyKey, Json, Path, Query};
 use platform::{ApiError, ApiResult};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use crate::db;
@@ -34,16 +37,21 @@ const MAX_ERROR_LIMIT: i64 = 1_000;
 /// How often the event stream looks at the import.
 const PROGRESS_POLL: Duration = Duration::from_millis(250);
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> OpenApiRouter<AppState> {
     // The file may be 20 MB, on this route only; a multipart envelope adds a little, and a
     // file over the limit is refused with a clear 413 by `read_upload` anyway.
     let upload_limit = DefaultBodyLimit::max(MAX_IMPORT_BYTES + 64 * 1024);
-    Router::new()
-        .route("/api/v1/orders/imports", get(list_imports).post(create_import).layer(upload_limit))
-        .route("/api/v1/orders/imports/", get(list_imports).post(create_import).layer(upload_limit))
-        .route("/api/v1/orders/imports/{import_id}", get(get_import))
-        .route("/api/v1/orders/imports/{import_id}/errors", get(get_errors))
-        .route("/api/v1/orders/imports/{import_id}/events", get(import_events))
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(list_imports, create_import))
+        .route("/api/v1/orders/imports/", get(list_imports).post(create_import))
+        .layer(upload_limit);
+    OpenApiRouter::new()
+        .merge(uploads)
+        .routes(routes!(get_import))
+        .routes(routes!(get_errors))
+        .routes(routes!(events_ticket))
+        .routes(routes!(import_events))
+        .route("/api/v1/orders/imports/{import_id}/events/ticket/", post(events_ticket))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -67,12 +75,15 @@ pub struct UploadQuery {
     post,
     path = "/api/v1/orders/imports",
     tag = "imports",
+    security(("bearer" = ["manage_orders"])),
     params(UploadQuery, ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried upload safe")),
     request_body(content = String, description = "multipart/form-data with the field `file`, or the file itself as text/csv",
         content_type = "text/csv"),
     responses(
         (status = 202, description = "Accepted", body = Import),
         (status = 200, description = "This file or key was uploaded before: that import", body = Import),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "The caller may not run imports", body = ErrorBody),
         (status = 409, description = "The Idempotency-Key was used for another file", body = ErrorBody),
         (status = 413, description = "Larger than 20 MB", body = ErrorBody),
         (status = 415, description = "Neither multipart nor CSV", body = ErrorBody),
@@ -81,6 +92,7 @@ pub struct UploadQuery {
 )]
 pub async fn create_import(
     State(state): State<AppState>,
+    _caller: Authorized<require::ManageOrders>,
     Query(query): Query<UploadQuery>,
     headers: HeaderMap,
     request: Request,
@@ -261,14 +273,17 @@ pub struct ListQuery {
     get,
     path = "/api/v1/orders/imports",
     tag = "imports",
+    security(("bearer" = ["read"])),
     params(ListQuery),
     responses(
         (status = 200, body = [Import], headers(("x-total-count" = i64, description = "Number of imports"))),
+        (status = 401, body = ErrorBody),
         (status = 422, body = ErrorBody),
     )
 )]
 pub async fn list_imports(
     State(state): State<AppState>,
+    _caller: Authorized<require::Read>,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let (skip, limit) = super::page(query.skip, query.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
@@ -286,10 +301,15 @@ pub async fn list_imports(
     get,
     path = "/api/v1/orders/imports/{import_id}",
     tag = "imports",
+    security(("bearer" = ["read"])),
     params(("import_id" = String, Path, description = "Import id (the batch_id of its orders)")),
-    responses((status = 200, body = Import), (status = 404, body = ErrorBody))
+    responses((status = 200, body = Import), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
-pub async fn get_import(State(state): State<AppState>, Path(import_id): Path<String>) -> ApiResult<Json<Import>> {
+pub async fn get_import(
+    State(state): State<AppState>,
+    _caller: Authorized<require::Read>,
+    Path(import_id): Path<String>,
+) -> ApiResult<Json<Import>> {
     let row = db::imports::fetch(&state.db.read, &import_id)
         .await?
         .ok_or_else(|| ApiError::not_found("Import", &import_id))?;
@@ -314,15 +334,18 @@ pub struct ErrorsQuery {
     get,
     path = "/api/v1/orders/imports/{import_id}/errors",
     tag = "imports",
+    security(("bearer" = ["read"])),
     params(("import_id" = String, Path, description = "Import id"), ErrorsQuery),
     responses(
         (status = 200, body = [ImportError], headers(("x-total-count" = i64, description = "Lines in the report"))),
+        (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody),
     )
 )]
 pub async fn get_errors(
     State(state): State<AppState>,
+    _caller: Authorized<require::Read>,
     Path(import_id): Path<String>,
     Query(query): Query<ErrorsQuery>,
 ) -> ApiResult<Response> {
@@ -376,23 +399,64 @@ fn spreadsheet_safe(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A ticket for the import's event stream, good for this import only and for one minute
+/// (reconnections within it included): a browser's `EventSource` cannot send a bearer token.
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders/imports/{import_id}/events/ticket",
+    tag = "imports",
+    security(("bearer" = ["read"])),
+    params(("import_id" = String, Path, description = "Import id")),
+    responses(
+        (status = 201, body = EventsTicket),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    )
+)]
+pub async fn events_ticket(
+    State(state): State<AppState>,
+    caller: Authorized<require::Read>,
+    Path(import_id): Path<String>,
+) -> ApiResult<(StatusCode, Json<EventsTicket>)> {
+    if db::imports::fetch(&state.db.read, &import_id).await?.is_none() {
+        return Err(ApiError::not_found("Import", &import_id));
+    }
+    Ok((StatusCode::CREATED, Json(state.identity.events_ticket(&caller.principal, &import_id)?)))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventsQuery {
+    /// A ticket from `POST …/events/ticket`, for clients that cannot send `Authorization`.
+    ticket: Option<String>,
+}
+
 /// The import's progress as server-sent events: `progress` with the import at once and at
-/// every change, the last one in a final status; then the stream ends.
+/// every change, the last one in a final status; then the stream ends. Authorised by a bearer
+/// token, or by a ticket of this import in `?ticket=` (which the logs never show).
 #[utoipa::path(
     get,
     path = "/api/v1/orders/imports/{import_id}/events",
     tag = "imports",
-    params(("import_id" = String, Path, description = "Import id")),
+    security(("bearer" = ["read"])),
+    params(("import_id" = String, Path, description = "Import id"), EventsQuery),
     responses(
         (status = 200, description = "text/event-stream of `progress` events, each an Import", body = Import,
          content_type = "text/event-stream"),
+        (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody),
     )
 )]
 pub async fn import_events(
     State(state): State<AppState>,
+    bearer: Result<Authorized<require::Read>, ApiError>,
     Path(import_id): Path<String>,
+    Query(query): Query<EventsQuery>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    match query.ticket.as_deref().filter(|ticket| !ticket.is_empty()) {
+        Some(ticket) => state.identity.check_events_ticket(ticket, &import_id).await?,
+        None => drop(bearer?),
+    }
     if db::imports::fetch(&state.db.read, &import_id).await?.is_none() {
         return Err(ApiError::not_found("Import", &import_id));
     }

@@ -1,18 +1,30 @@
 //! The HTTP API: the shared `AppState`, one module of handlers per resource, and the OpenAPI
-//! document that `/docs` and `/openapi.json` serve.
+//! document that `/docs` and `/openapi.json` serve — built from the routes themselves
+//! (utoipa-axum), so that every route served is a route documented, with the permission it
+//! needs.
 
+pub mod api_keys;
+pub mod auth;
 pub mod imports;
 pub mod orders;
+pub mod users;
 
+use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::FromRef;
 use axum::Router;
+use platform::auth::TokenVerifier;
 use platform::db::Database;
 use platform::outbox::Outbox;
+use platform::webhook::WebhookSecrets;
 use platform::{ApiError, ApiResult};
 use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::clients::PaymentClient;
+use crate::identity::IdentityProvider;
 use crate::importer::Importer;
 
 /// Timings of the payment of a new order.
@@ -26,7 +38,7 @@ pub struct Settings {
     pub payment_retry_delay: Duration,
 }
 
-#[derive(Clone)]
+#[derive(Clone, FromRef)]
 pub struct AppState {
     /// Reads through `db.read`, every write through the single `db.write` connection.
     pub db: Database,
@@ -34,6 +46,13 @@ pub struct AppState {
     pub outbox: Outbox,
     pub settings: Settings,
     pub importer: Importer,
+    pub identity: IdentityProvider,
+    /// Checks the bearer tokens of `Authorized<P>`.
+    pub verifier: TokenVerifier,
+    /// Check the Payment Service's webhooks.
+    pub webhook_secrets: WebhookSecrets,
+    /// `TRUSTED_PROXIES`: peers whose `X-Forwarded-For` names the client (for sign-in throttling).
+    pub trusted_proxies: Arc<[IpAddr]>,
 }
 
 /// The `skip` and `limit` of a list request: `skip` ≥ 0 (default 0), `limit` 1 ..= `max`
@@ -50,8 +69,16 @@ pub fn page(skip: Option<i64>, limit: Option<i64>, default: i64, max: i64) -> Ap
     Ok((skip, limit))
 }
 
-pub fn router(state: AppState) -> Router {
-    Router::new().merge(orders::router()).merge(imports::router()).with_state(state)
+/// The API's routes with the state they share, and the OpenAPI document of exactly those routes.
+pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(orders::router())
+        .merge(imports::router())
+        .merge(auth::router())
+        .merge(users::router())
+        .merge(api_keys::router())
+        .with_state(state)
+        .split_for_parts()
 }
 
 #[derive(OpenApi)]
@@ -59,21 +86,6 @@ pub fn router(state: AppState) -> Router {
     info(
         title = "Order Service",
         description = "Orders, their status lifecycle and the orchestration of payment and notifications."
-    ),
-    paths(
-        orders::create_order,
-        orders::list_orders,
-        orders::get_stats,
-        orders::get_order,
-        orders::get_history,
-        orders::update_status,
-        orders::cancel_order,
-        orders::payment_webhook,
-        imports::create_import,
-        imports::list_imports,
-        imports::get_import,
-        imports::get_errors,
-        imports::import_events,
     ),
     components(schemas(
         platform::api::orders::NewOrder,
@@ -91,11 +103,22 @@ pub fn router(state: AppState) -> Router {
         platform::api::imports::ImportError,
         platform::api::imports::ImportStatus,
         platform::api::imports::NotifyMode,
+        platform::api::auth::Role,
+        platform::api::auth::Permission,
+        platform::api::auth::Identity,
+        platform::api::auth::AccessGrant,
+        platform::api::auth::SessionGrant,
+        platform::api::auth::User,
+        platform::api::auth::UserStatus,
+        platform::api::auth::ApiKey,
         platform::api::ErrorBody,
     )),
     tags(
         (name = "orders", description = "Order management"),
-        (name = "imports", description = "Bulk order import from CSV files")
+        (name = "imports", description = "Bulk order import from CSV files"),
+        (name = "auth", description = "Signing in, tokens and signing keys (this service is the issuer)"),
+        (name = "users", description = "The people who sign in (administrators)"),
+        (name = "api keys", description = "Integrators' API keys (administrators)")
     )
 )]
 pub struct ApiDoc;

@@ -6,16 +6,20 @@ use std::collections::HashMap;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post, put};
-use axum::Router;
+use axum::routing::post;
 use chrono::Utc;
 use platform::api::orders::{
     NewOrder, Order, OrderItem, OrderStats, OrderStatus, PaymentWebhook, StatusChange, StatusUpdate,
 };
 use platform::api::{ErrorBody, TOTAL_COUNT_HEADER};
+use platform::auth::{require, Authorized};
+use platform::db::now_millis;
 use platform::extract::{Json, Path, Query};
+use platform::webhook::SignedWebhook;
 use platform::{ApiError, ApiResult};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use crate::db;
@@ -27,15 +31,20 @@ use crate::lifecycle::{self, Decision};
 const DEFAULT_LIMIT: i64 = 20;
 const MAX_LIMIT: i64 = 100;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+/// How long a webhook's signature is remembered: past its five-minute tolerance, with a margin
+/// for clocks that disagree.
+const WEBHOOK_RECEIPT_MS: i64 = 10 * 60 * 1000;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_order, list_orders))
+        // The same two without the trailing slash of the documented path.
         .route("/api/v1/orders", post(create_order).get(list_orders))
-        .route("/api/v1/orders/", post(create_order).get(list_orders))
-        .route("/api/v1/orders/stats", get(get_stats))
-        .route("/api/v1/orders/{order_id}", get(get_order).delete(cancel_order))
-        .route("/api/v1/orders/{order_id}/history", get(get_history))
-        .route("/api/v1/orders/{order_id}/status", put(update_status))
-        .route("/api/v1/orders/{order_id}/webhook", post(payment_webhook))
+        .routes(routes!(get_stats))
+        .routes(routes!(get_order, cancel_order))
+        .routes(routes!(get_history))
+        .routes(routes!(update_status))
+        .routes(routes!(payment_webhook))
 }
 
 /// Create an order and take its payment (002 §5).
@@ -47,13 +56,20 @@ pub fn router() -> Router<AppState> {
     post,
     path = "/api/v1/orders/",
     tag = "orders",
+    security(("bearer" = ["manage_orders"])),
     request_body = NewOrder,
     responses(
         (status = 201, description = "Order created", body = Order),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "The caller may not manage orders", body = ErrorBody),
         (status = 422, description = "Invalid order", body = ErrorBody),
     )
 )]
-pub async fn create_order(State(state): State<AppState>, Json(order): Json<NewOrder>) -> ApiResult<impl IntoResponse> {
+pub async fn create_order(
+    State(state): State<AppState>,
+    _caller: Authorized<require::ManageOrders>,
+    Json(order): Json<NewOrder>,
+) -> ApiResult<impl IntoResponse> {
     let order = ValidOrder::parse(order).map_err(|err| ApiError::Unprocessable(err.to_string()))?;
     // Detached so that a client hanging up mid-payment does not leave the order waiting for
     // the recovery path: the outcome is recorded now either way.
@@ -84,15 +100,18 @@ pub struct ListQuery {
     get,
     path = "/api/v1/orders/",
     tag = "orders",
+    security(("bearer" = ["read"])),
     params(ListQuery),
     responses(
         (status = 200, description = "One page of orders", body = [Order],
          headers(("x-total-count" = i64, description = "Number of orders matching the filter"))),
+        (status = 401, description = "No valid token", body = ErrorBody),
         (status = 422, description = "Invalid query", body = ErrorBody),
     )
 )]
 pub async fn list_orders(
     State(state): State<AppState>,
+    _caller: Authorized<require::Read>,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let (skip, limit) = super::page(query.skip, query.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
@@ -133,9 +152,16 @@ pub async fn list_orders(
     get,
     path = "/api/v1/orders/stats",
     tag = "orders",
-    responses((status = 200, description = "Order figures", body = OrderStats))
+    security(("bearer" = ["read"])),
+    responses(
+        (status = 200, description = "Order figures", body = OrderStats),
+        (status = 401, description = "No valid token", body = ErrorBody),
+    )
 )]
-pub async fn get_stats(State(state): State<AppState>) -> ApiResult<Json<OrderStats>> {
+pub async fn get_stats(
+    State(state): State<AppState>,
+    _caller: Authorized<require::Read>,
+) -> ApiResult<Json<OrderStats>> {
     let today_starts_at = platform::japan_time::start_of_day(Utc::now());
     let stats = db::orders::stats(&state.db.read, today_starts_at).await?;
     Ok(Json(stats))
@@ -146,13 +172,19 @@ pub async fn get_stats(State(state): State<AppState>) -> ApiResult<Json<OrderSta
     get,
     path = "/api/v1/orders/{order_id}",
     tag = "orders",
+    security(("bearer" = ["read"])),
     params(("order_id" = i64, Path, description = "Order id")),
     responses(
         (status = 200, description = "The order", body = Order),
+        (status = 401, description = "No valid token", body = ErrorBody),
         (status = 404, description = "No such order", body = ErrorBody),
     )
 )]
-pub async fn get_order(State(state): State<AppState>, Path(order_id): Path<i64>) -> ApiResult<Json<Order>> {
+pub async fn get_order(
+    State(state): State<AppState>,
+    _caller: Authorized<require::Read>,
+    Path(order_id): Path<i64>,
+) -> ApiResult<Json<Order>> {
     let order = lifecycle::load_order(&state.db.read, order_id).await?;
     order.map(Json).ok_or_else(|| ApiError::not_found("Order", order_id))
 }
@@ -162,14 +194,17 @@ pub async fn get_order(State(state): State<AppState>, Path(order_id): Path<i64>)
     get,
     path = "/api/v1/orders/{order_id}/history",
     tag = "orders",
+    security(("bearer" = ["read"])),
     params(("order_id" = i64, Path, description = "Order id")),
     responses(
         (status = 200, description = "The status history", body = [StatusChange]),
+        (status = 401, description = "No valid token", body = ErrorBody),
         (status = 404, description = "No such order", body = ErrorBody),
     )
 )]
 pub async fn get_history(
     State(state): State<AppState>,
+    _caller: Authorized<require::Read>,
     Path(order_id): Path<i64>,
 ) -> ApiResult<Json<Vec<StatusChange>>> {
     let rows = db::history::fetch(&state.db.read, order_id).await?;
@@ -187,10 +222,13 @@ pub async fn get_history(
     put,
     path = "/api/v1/orders/{order_id}/status",
     tag = "orders",
+    security(("bearer" = ["manage_orders"])),
     params(("order_id" = i64, Path, description = "Order id")),
     request_body = StatusUpdate,
     responses(
         (status = 200, description = "The order in its new status", body = Order),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "The caller may not manage orders", body = ErrorBody),
         (status = 404, description = "No such order", body = ErrorBody),
         (status = 409, description = "The state machine does not allow this change", body = ErrorBody),
         (status = 422, description = "Invalid request", body = ErrorBody),
@@ -198,6 +236,7 @@ pub async fn get_history(
 )]
 pub async fn update_status(
     State(state): State<AppState>,
+    _caller: Authorized<require::ManageOrders>,
     Path(order_id): Path<i64>,
     Json(update): Json<StatusUpdate>,
 ) -> ApiResult<Json<Order>> {
@@ -215,14 +254,21 @@ pub async fn update_status(
     delete,
     path = "/api/v1/orders/{order_id}",
     tag = "orders",
+    security(("bearer" = ["manage_orders"])),
     params(("order_id" = i64, Path, description = "Order id")),
     responses(
         (status = 200, description = "The cancelled order", body = Order),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "The caller may not manage orders", body = ErrorBody),
         (status = 404, description = "No such order", body = ErrorBody),
         (status = 409, description = "The order can no longer be cancelled", body = ErrorBody),
     )
 )]
-pub async fn cancel_order(State(state): State<AppState>, Path(order_id): Path<i64>) -> ApiResult<Json<Order>> {
+pub async fn cancel_order(
+    State(state): State<AppState>,
+    _caller: Authorized<require::ManageOrders>,
+    Path(order_id): Path<i64>,
+) -> ApiResult<Json<Order>> {
     let order = lifecycle::change_status(&state, order_id, |_| {
         Ok(Decision::Move { to: OrderStatus::Cancelled, reason: Some(REASON_CANCELLED_BY_REQUEST.to_owned()) })
     })
@@ -230,16 +276,22 @@ pub async fn cancel_order(State(state): State<AppState>, Path(order_id): Path<i6
     Ok(Json(order))
 }
 
-/// The Payment Service reporting a payment's outcome. Repeats are answered 200 without
-/// change, because webhooks are retried.
+/// The Payment Service reporting a payment's outcome, signed by the Standard Webhooks scheme
+/// with the secret the two services share (`ORDER_WEBHOOK_SECRETS`). Unsigned, forged or stale
+/// (more than five minutes old) is 401; the very same signed message a second time is a replay,
+/// 400. A retry is signed anew, and a status the order already reflects is answered 200 without
+/// change.
 #[utoipa::path(
     post,
     path = "/api/v1/orders/{order_id}/webhook",
     tag = "orders",
+    security(("webhook_signature" = [])),
     params(("order_id" = i64, Path, description = "Order id")),
     request_body = PaymentWebhook,
     responses(
         (status = 200, description = "The order after the event", body = Order),
+        (status = 400, description = "A replay of a message received before", body = ErrorBody),
+        (status = 401, description = "Unsigned, forged or stale", body = ErrorBody),
         (status = 404, description = "No such order", body = ErrorBody),
         (status = 409, description = "The event contradicts the order's status", body = ErrorBody),
         (status = 422, description = "Invalid request", body = ErrorBody),
@@ -248,8 +300,24 @@ pub async fn cancel_order(State(state): State<AppState>, Path(order_id): Path<i6
 pub async fn payment_webhook(
     State(state): State<AppState>,
     Path(order_id): Path<i64>,
-    Json(event): Json<PaymentWebhook>,
+    webhook: SignedWebhook<PaymentWebhook>,
 ) -> ApiResult<Json<Order>> {
+    let event = webhook.body;
+    if event.order_id != order_id {
+        return Err(ApiError::Unprocessable(format!(
+            "the webhook is about order {}, not order {order_id}",
+            event.order_id
+        )));
+    }
+    let now = now_millis();
+    let mut conn = state.db.write.acquire().await?;
+    let first_time =
+        db::webhook_receipts::record(&mut conn, &webhook.signature, &webhook.id, now, now - WEBHOOK_RECEIPT_MS).await?;
+    drop(conn);
+    if !first_time {
+        tracing::warn!(order_id, message_id = %webhook.id, "replayed payment webhook refused");
+        return Err(ApiError::BadRequest("replayed webhook: this signed message was received already".into()));
+    }
     tracing::info!(order_id, payment_id = event.payment_id, status = event.status.as_str(), "payment webhook");
     let order = lifecycle::change_status(&state, order_id, |current| {
         match on_payment_event(current, event.status, event.reason.as_deref()) {

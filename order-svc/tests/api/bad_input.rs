@@ -235,15 +235,23 @@ async fn invalid_webhooks_are_refused_and_change_nothing() {
     let before = app.row_counts().await;
     let path = format!("/api/v1/orders/{}/webhook", order.id);
 
+    let id = order.id;
     let cases = vec![
-        json_case("unknown payment status", json!({"payment_id": 1, "status": "lost"}).to_string(), 422, ""),
-        json_case("missing payment_id", json!({"status": "completed"}).to_string(), 422, "payment_id"),
-        json_case("malformed JSON", "{".into(), 422, ""),
+        ("unknown payment status", json!({"order_id": id, "payment_id": 1, "status": "lost"}).to_string(), 422),
+        ("missing payment_id", json!({"order_id": id, "status": "completed"}).to_string(), 422),
+        ("another order's webhook", json!({"order_id": id + 1, "payment_id": 1, "status": "failed"}).to_string(), 422),
+        ("malformed JSON", "{".into(), 422),
+        ("an array", "[]".into(), 422),
     ];
-    for case in cases {
-        let response = send(&app, reqwest::Method::POST, &path, &case).await;
-        detail_of(response, case.status, case.name).await;
+    // Correctly signed, so it is the body that is refused.
+    for (i, (name, body, status)) in cases.into_iter().enumerate() {
+        let headers = app.order_webhook_headers(&format!("bad-{i}"), body.as_bytes());
+        detail_of(app.signed_order_webhook(id, body.as_bytes(), &headers).await, status, name).await;
     }
+    // The admin's bearer token is no signature.
+    let failed = json!({"order_id": id, "payment_id": 1, "status": "failed"});
+    let response = app.client.post(app.order_url(&path)).json(&failed).send().await.expect("POST");
+    detail_of(response, 401, "a webhook with a bearer token instead of a signature").await;
 
     assert_eq!(app.order(order.id).await.status, OrderStatus::Paid);
     assert_eq!(app.row_counts().await, before, "nothing was written");

@@ -9,9 +9,11 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use platform::api::auth::{AccessGrant, CreatedApiKey, InvitedUser, Role, SessionGrant};
 use platform::api::notifications::{Notification, NotificationStatus, TemplateName};
 use platform::api::orders::{Order, OrderStatus, StatusChange};
 use platform::api::payments::Payment;
+use platform::auth::issuer::{Issuer, SigningKey};
 use platform::outbox::OutboxSettings;
 use platform::worker::Backoff;
 use serde_json::{json, Value};
@@ -20,6 +22,10 @@ use tempfile::TempDir;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+
+/// The first administrator of every test platform.
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "the tests' admin password";
 
 /// How long a test waits for background work before failing. Generous for a loaded machine;
 /// a passing test waits only as long as the work takes.
@@ -70,7 +76,12 @@ macro_rules! start_service {
 }
 
 pub struct TestPlatform {
+    /// Calls as the first administrator.
     pub client: reqwest::Client,
+    /// Calls without credentials.
+    pub anonymous: reqwest::Client,
+    /// The first administrator's access token, which `client` sends.
+    pub admin_token: String,
     pub order_address: String,
     pub payment_address: String,
     pub notification_address: String,
@@ -119,6 +130,9 @@ pub async fn spawn_platform_with(customise: impl FnOnce(&mut Configs)) -> TestPl
     order.payment_timeout = Duration::from_secs(5);
     order.notification_timeout = Duration::from_secs(5);
     order.outbox = quick_outbox();
+    order.first_admin.email = ADMIN_EMAIL.into();
+    order.first_admin.password = Some(ADMIN_PASSWORD.into());
+    let jwks = platform::auth::PublicKeys::Jwks(format!("{}{}", url_of(order_port), platform::api::auth::JWKS_PATH));
 
     let mut payment = payment_svc::config::Config::from_env().expect("payment config");
     payment.host = "127.0.0.1".into();
@@ -132,6 +146,7 @@ pub async fn spawn_platform_with(customise: impl FnOnce(&mut Configs)) -> TestPl
         capture: payment_svc::gateway::CaptureMode::Immediate,
     };
     payment.outbox = quick_outbox();
+    payment.public_keys = jwks.clone();
 
     let mut notification = notification_svc::config::Config::from_env().expect("notification config");
     notification.host = "127.0.0.1".into();
@@ -144,6 +159,7 @@ pub async fn spawn_platform_with(customise: impl FnOnce(&mut Configs)) -> TestPl
     notification.sms_dir = dir.path().join("sms");
     notification.smtp_url = None;
     notification.failure_rate = 0.0;
+    notification.public_keys = jwks;
 
     let mut configs = Configs { order, payment, notification };
     customise(&mut configs);
@@ -152,15 +168,13 @@ pub async fn spawn_platform_with(customise: impl FnOnce(&mut Configs)) -> TestPl
     let notification = start_service!(notification_svc, configs.notification.clone(), notification_listener);
     let order = start_service!(order_svc, configs.order.clone(), order_listener);
 
+    let order_address = url_of(order_port);
+    let admin_token = sign_in(&order_address, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     TestPlatform {
-        // No idle connections are kept: a service that is stopped and started again must not
-        // be reached through a socket of its previous life.
-        client: reqwest::Client::builder()
-            .pool_max_idle_per_host(0)
-            .timeout(Duration::from_secs(20))
-            .build()
-            .expect("test client"),
-        order_address: url_of(order_port),
+        client: client_with_token(Some(&admin_token)),
+        anonymous: client_with_token(None),
+        admin_token,
+        order_address,
         payment_address: url_of(payment_port),
         notification_address: url_of(notification_port),
         configs,
@@ -169,6 +183,36 @@ pub async fn spawn_platform_with(customise: impl FnOnce(&mut Configs)) -> TestPl
         notification: Some(notification),
         _dir: dir,
     }
+}
+
+/// A client of the tests: no idle connections are kept (a service that is stopped and started
+/// again must not be reached through a socket of its previous life), and every request carries
+/// `token`, if given, as its bearer token.
+pub fn client_with_token(token: Option<&str>) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(token) = token {
+        let value = format!("Bearer {token}").parse().expect("a token is a valid header value");
+        headers.insert(reqwest::header::AUTHORIZATION, value);
+    }
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(20))
+        .default_headers(headers)
+        .build()
+        .expect("test client")
+}
+
+/// Signs in at the Order Service and returns the access token.
+pub async fn sign_in(order_address: &str, email: &str, password: &str) -> String {
+    let response = reqwest::Client::new()
+        .post(format!("{order_address}/api/v1/auth/login"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .expect("POST login");
+    assert_eq!(response.status(), 200, "signing in as {email}: {}", response.text().await.unwrap_or_default());
+    let grant: platform::api::auth::SessionGrant = response.json().await.expect("a SessionGrant");
+    grant.access.access_token
 }
 
 fn quick_backoff() -> Backoff {
@@ -339,13 +383,35 @@ impl TestPlatform {
         response.json().await.expect("a [StatusChange] body")
     }
 
+    /// The Payment Service's webhook as it sends it: `order_id` filled in from the path, signed
+    /// with the platform's webhook secret under a new message id.
     pub async fn order_webhook(&self, id: i64, body: &Value) -> reqwest::Response {
-        self.client
+        let mut body = body.clone();
+        if body.get("order_id").is_none() {
+            body["order_id"] = json!(id);
+        }
+        let bytes = serde_json::to_vec(&body).expect("a JSON body");
+        let message_id = format!("test-{}", uuid_like());
+        self.signed_order_webhook(id, &bytes, &self.order_webhook_headers(&message_id, &bytes)).await
+    }
+
+    /// The Standard Webhooks headers the Payment Service would send with `bytes`.
+    pub fn order_webhook_headers(&self, message_id: &str, bytes: &[u8]) -> Vec<(&'static str, String)> {
+        let secrets = platform::webhook::WebhookSecrets::parse(&self.configs.order.webhook_secrets).expect("secrets");
+        secrets.sign(message_id, bytes).expect("signed").to_vec()
+    }
+
+    /// `POST /api/v1/orders/{id}/webhook` with exactly these bytes and headers.
+    pub async fn signed_order_webhook(&self, id: i64, bytes: &[u8], headers: &[(&str, String)]) -> reqwest::Response {
+        let mut request = self
+            .anonymous
             .post(self.order_url(&format!("/api/v1/orders/{id}/webhook")))
-            .json(body)
-            .send()
-            .await
-            .expect("POST order webhook")
+            .header("content-type", "application/json")
+            .body(bytes.to_vec());
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        request.send().await.expect("POST order webhook")
     }
 
     pub async fn wait_for_order_status(&self, id: i64, status: OrderStatus) -> Order {
@@ -354,6 +420,80 @@ impl TestPlatform {
             (order.status == status).then_some(order)
         })
         .await
+    }
+
+    // ----- Identity -----
+
+    /// The access token of a new API key with `role`, created by the administrator.
+    pub async fn token_of_role(&self, role: Role) -> String {
+        let created = self
+            .client
+            .post(self.order_url("/api/v1/auth/api-keys"))
+            .json(&json!({"name": format!("{role} key"), "role": role}))
+            .send()
+            .await
+            .expect("POST api-keys");
+        assert_eq!(created.status(), 201, "creating a {role} key");
+        let created: CreatedApiKey = created.json().await.expect("a CreatedApiKey");
+        self.exchange_api_key(&created.key).await.json::<AccessGrant>().await.expect("an AccessGrant").access_token
+    }
+
+    /// `POST /api/v1/auth/token` with `key`.
+    pub async fn exchange_api_key(&self, key: &str) -> reqwest::Response {
+        self.anonymous
+            .post(self.order_url("/api/v1/auth/token"))
+            .json(&json!({"api_key": key}))
+            .send()
+            .await
+            .expect("POST token")
+    }
+
+    /// A person invited by the administrator with `role`, who then set `password` through the
+    /// invitation and signed in: their id and their session.
+    pub async fn person(&self, email: &str, role: Role, password: &str) -> (i64, SessionGrant) {
+        let invited = self
+            .client
+            .post(self.order_url("/api/v1/auth/users"))
+            .json(&json!({"email": email, "display_name": "山田 花子", "role": role}))
+            .send()
+            .await
+            .expect("POST users");
+        assert_eq!(invited.status(), 201, "inviting {email}");
+        let invited: InvitedUser = invited.json().await.expect("an InvitedUser");
+        let accepted = self
+            .anonymous
+            .post(self.order_url("/api/v1/auth/invitations/accept"))
+            .json(&json!({"token": invited.invitation.token, "password": password}))
+            .send()
+            .await
+            .expect("POST accept");
+        assert_eq!(accepted.status(), 204, "accepting the invitation of {email}");
+        let session = self.login(email, password, None).await;
+        assert_eq!(session.status(), 200, "signing in as {email}");
+        (invited.user.id, session.json().await.expect("a SessionGrant"))
+    }
+
+    /// `POST /api/v1/auth/login`, from `address` (sent as `X-Forwarded-For`, which the service
+    /// believes from 127.0.0.1, its default trusted proxy) when given.
+    pub async fn login(&self, email: &str, password: &str, address: Option<&str>) -> reqwest::Response {
+        let mut request = self
+            .anonymous
+            .post(self.order_url("/api/v1/auth/login"))
+            .json(&json!({"email": email, "password": password}));
+        if let Some(address) = address {
+            request = request.header("x-forwarded-for", address);
+        }
+        request.send().await.expect("POST login")
+    }
+
+    /// An issuer with the Order Service's own active key, read from its database: for the tokens
+    /// no sign-in hands out (expired, for other audiences, with odd claims).
+    pub async fn order_service_issuer(&self) -> Issuer {
+        let der: Vec<u8> = sqlx::query_scalar("SELECT private_key FROM signing_keys WHERE retired_at IS NULL")
+            .fetch_one(self.order_pool())
+            .await
+            .expect("the active signing key");
+        Issuer::new(&SigningKey::from_pkcs8_der(&der).expect("a stored key")).expect("an issuer")
     }
 
     // ----- Payment Service -----
@@ -373,11 +513,23 @@ impl TestPlatform {
         response.json().await.expect("a Payment body")
     }
 
-    /// The payment gateway reporting an outcome to the Payment Service.
+    /// The payment gateway reporting an outcome to the Payment Service, signed as the gateway
+    /// signs each delivery (each call a second earlier than the last, so that a repeated event
+    /// is a new delivery, not a replay).
     pub async fn gateway_event(&self, body: &Value) -> reqwest::Response {
-        self.client
+        let bytes = serde_json::to_vec(body).expect("a JSON body");
+        let earlier = GATEWAY_DELIVERIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 200;
+        let timestamp = chrono::Utc::now().timestamp() - earlier;
+        let signature = payment_svc::domain::gateway_signature::header_value(
+            &self.configs.payment.gateway_webhook_secrets,
+            timestamp,
+            &bytes,
+        );
+        self.anonymous
             .post(format!("{}/api/v1/payments/webhook", self.payment_address))
-            .json(body)
+            .header("content-type", "application/json")
+            .header(payment_svc::domain::gateway_signature::HEADER, signature)
+            .body(bytes)
             .send()
             .await
             .expect("POST gateway event")
@@ -538,6 +690,14 @@ impl TestPlatform {
         let listener = bind(config.port).await;
         self.payment = Some(start_service!(payment_svc, config, listener));
     }
+}
+
+static GATEWAY_DELIVERIES: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// A fresh unique text, for message ids.
+pub fn uuid_like() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    format!("{}-{}", std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
 }
 
 /// Reads a 4xx answer: checks the status and that the body is `{"detail": "<text>"}`, and

@@ -2,6 +2,7 @@
 //! every test starts the Order, Payment and Notification services in-process (see `helpers`)
 //! and drives them over real HTTP.
 
+mod auth;
 mod bad_input;
 mod cancellation;
 mod helpers;

@@ -90,7 +90,12 @@ async fn an_order_whose_client_hangs_up_mid_payment_is_still_paid_at_once() {
 
     // A client that gives up mid-payment.
     let impatient = reqwest::Client::builder().timeout(Duration::from_millis(100)).build().expect("impatient client");
-    let result = impatient.post(app.order_url("/api/v1/orders/")).json(&example_order()).send().await;
+    let result = impatient
+        .post(app.order_url("/api/v1/orders/"))
+        .bearer_auth(&app.admin_token)
+        .json(&example_order())
+        .send()
+        .await;
     match result {
         Err(err) => assert!(err.is_timeout(), "the client should have timed out, got {err}"),
         Ok(response) => panic!("the client should have given up, got {}", response.status()),

@@ -75,6 +75,7 @@ impl PaymentRow {
             refund,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            gateway_events: Vec::new(),
         })
     }
 }

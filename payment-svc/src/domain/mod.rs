@@ -3,6 +3,7 @@
 //! which status changes are allowed. A refusal is an `ApiError`, because which status it
 //! answers is itself one of the rules the single and the batch endpoint share.
 
+pub mod gateway_signature;
 pub mod input;
 pub mod payment;
 pub mod status;

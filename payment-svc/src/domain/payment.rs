@@ -164,6 +164,7 @@ mod tests {
             refund: None,
             created_at: Utc::now(),
             updated_at: Utc::now(),
+            gateway_events: Vec::new(),
         }
     }
 

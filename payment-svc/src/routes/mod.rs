@@ -5,20 +5,26 @@ pub mod payments;
 pub mod refunds;
 pub mod webhooks;
 
+use std::sync::Arc;
+
+use axum::extract::FromRef;
 use axum::Router;
 use platform::api::payments::{
-    BatchPayment, BatchPaymentResult, GatewayEvent, NewPayment, NewPaymentBatch, NewRefund, Payment,
-    PaymentBatchOutcome, PaymentStatus, Refund,
+    BatchPayment, BatchPaymentResult, GatewayEvent, GatewayEventOutcome, GatewayEventRecord, NewPayment,
+    NewPaymentBatch, NewRefund, Payment, PaymentBatchOutcome, PaymentStatus, Refund,
 };
 use platform::api::ErrorBody;
+use platform::auth::TokenVerifier;
 use platform::db::Database;
 use platform::outbox::Outbox;
 use platform::{Currency, Yen};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::gateway::Gateway;
 
 /// What every handler may use.
-#[derive(Clone)]
+#[derive(Clone, FromRef)]
 pub struct AppState {
     /// Reads through `db.read`; every write, and a read that must see the request's own
     /// write, through `db.write`, the single writer connection (one writer avoids the sleeps
@@ -27,24 +33,25 @@ pub struct AppState {
     pub gateway: Gateway,
     /// Wakes the outbox worker once a transaction that enqueued a webhook has committed.
     pub outbox: Outbox,
+    /// Checks the bearer tokens of `Authorized<P>` against the Order Service's public keys.
+    pub verifier: TokenVerifier,
+    /// `PAYMENT_GATEWAY_WEBHOOK_SECRETS`: what the gateway signs its webhooks with.
+    pub gateway_secrets: Arc<[String]>,
 }
 
-pub fn router(state: AppState) -> Router {
-    Router::new().merge(payments::router()).merge(refunds::router()).merge(webhooks::router()).with_state(state)
+/// The API's routes with their state, and the OpenAPI document of exactly those routes.
+pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(payments::router())
+        .merge(refunds::router())
+        .merge(webhooks::router())
+        .with_state(state)
+        .split_for_parts()
 }
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "Payment Service", description = "Payments, refunds and the payment gateway's webhook."),
-    paths(
-        payments::create_payment,
-        payments::create_payment_batch,
-        payments::get_payment,
-        payments::get_payment_by_order,
-        payments::list_payments,
-        refunds::create_refund,
-        webhooks::gateway_webhook,
-    ),
     components(schemas(
         NewPayment,
         Payment,
@@ -56,10 +63,30 @@ pub fn router(state: AppState) -> Router {
         BatchPayment,
         PaymentBatchOutcome,
         BatchPaymentResult,
+        GatewayEventOutcome,
+        GatewayEventRecord,
         ErrorBody,
         Yen,
         Currency
     )),
+    modifiers(&GatewaySignatureScheme),
     tags((name = "payments", description = "Payments and refunds (FR-011 … FR-018)"))
 )]
 pub struct ApiDoc;
+
+/// The security scheme of the gateway's webhook, beside the bearer and Standard Webhooks
+/// schemes every service's document has.
+struct GatewaySignatureScheme;
+
+impl utoipa::Modify for GatewaySignatureScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+        openapi.components.get_or_insert_with(Default::default).add_security_scheme(
+            "gateway_signature",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "gateway-signature",
+                "t=<unix seconds>,v1=<hex HMAC-SHA256 of \"{t}.{raw body}\"> with the gateway's webhook secret",
+            ))),
+        );
+    }
+}

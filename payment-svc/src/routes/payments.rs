@@ -4,27 +4,40 @@
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
-use axum::Router;
+use axum::routing::post;
 use platform::api::payments::{
     BatchPayment, BatchPaymentResult, NewPayment, NewPaymentBatch, Payment, PaymentBatchOutcome,
 };
 use platform::api::ErrorBody;
+use platform::auth::{require, Authorized};
 use platform::extract::{IdempotencyKey, Json, Path, Query};
 use platform::{ApiError, ApiResult};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use crate::charging;
-use crate::db::payments as db;
+use crate::db::{gateway_events, payments as db};
 use crate::domain::{check_batch_size, PaymentRequest};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/payments", post(create_payment).get(list_payments))
-        .route("/api/v1/payments/", post(create_payment).get(list_payments))
-        .route("/api/v1/payments/batch", post(create_payment_batch))
-        .route("/api/v1/payments/{payment_id}", get(get_payment))
-        .route("/api/v1/payments/order/{order_id}", get(get_payment_by_order))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_payment))
+        .routes(routes!(list_payments))
+        // Each also under the other spelling of the collection's path.
+        .route("/api/v1/payments/", post(create_payment))
+        .route("/api/v1/payments", axum::routing::get(list_payments))
+        .routes(routes!(create_payment_batch))
+        .routes(routes!(get_payment))
+        .routes(routes!(get_payment_by_order))
+}
+
+/// The payment as one read shows it: with the gateway's events.
+async fn with_events(state: &AppState, row: db::PaymentRow) -> ApiResult<Payment> {
+    let id = row.id;
+    let mut payment = row.into_api()?;
+    payment.gateway_events = gateway_events::of_payment(&state.db.read, id).await?;
+    Ok(payment)
 }
 
 /// Charges an order (FR-011 … FR-015).
@@ -35,19 +48,23 @@ pub fn router() -> Router<AppState> {
     post,
     path = "/api/v1/payments",
     tag = "payments",
+    security(("bearer" = ["take_payments"])),
     request_body = NewPayment,
     params(("Idempotency-Key" = Option<String>, Header,
         description = "Makes a retry safe: the same key for the same order and amount returns the first payment (≤ 200 characters)")),
     responses(
         (status = 201, description = "Charged (status completed), or accepted by the gateway pending capture", body = Payment),
         (status = 400, description = "Amount outside 100 … 1,000,000 JPY", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
         (status = 402, description = "Declined by the gateway; the failed payment is kept", body = ErrorBody),
+        (status = 403, description = "The caller may not take payments", body = ErrorBody),
         (status = 409, description = "The order already has a payment, or the key was used for another payment", body = ErrorBody),
         (status = 422, description = "Malformed body, currency other than JPY, fractional yen", body = ErrorBody),
     )
 )]
 pub async fn create_payment(
     State(state): State<AppState>,
+    _caller: Authorized<require::TakePayments>,
     headers: HeaderMap,
     Json(body): Json<NewPayment>,
 ) -> ApiResult<(StatusCode, Json<Payment>)> {
@@ -83,15 +100,19 @@ pub async fn create_payment(
     post,
     path = "/api/v1/payments/batch",
     tag = "payments",
+    security(("bearer" = ["take_payments"])),
     request_body = NewPaymentBatch,
     responses(
         (status = 200, description = "One result per item, in request order; each carries the status, payment and detail the single POST /api/v1/payments with that item's Idempotency-Key would have answered (201, 402, 400, 409, 422)", body = PaymentBatchOutcome),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "The caller may not take payments", body = ErrorBody),
         (status = 415, description = "The body is not JSON", body = ErrorBody),
         (status = 422, description = "Malformed body, or not 1 … 1,000 payments; nothing was stored", body = ErrorBody),
     )
 )]
 pub async fn create_payment_batch(
     State(state): State<AppState>,
+    _caller: Authorized<require::TakePayments>,
     Json(body): Json<RawPaymentBatch>,
 ) -> ApiResult<Json<PaymentBatchOutcome>> {
     check_batch_size(body.payments.len())?;
@@ -152,17 +173,23 @@ fn read_item(raw: serde_json::Value) -> (ItemId, Result<PaymentRequest, ApiError
     get,
     path = "/api/v1/payments/{payment_id}",
     tag = "payments",
+    security(("bearer" = ["read"])),
     params(("payment_id" = i64, Path, description = "Payment id")),
     responses(
         (status = 200, body = Payment),
+        (status = 401, description = "No valid token", body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 422, description = "The id is not an integer", body = ErrorBody),
     )
 )]
-pub async fn get_payment(State(state): State<AppState>, Path(payment_id): Path<i64>) -> ApiResult<Json<Payment>> {
+pub async fn get_payment(
+    State(state): State<AppState>,
+    _caller: Authorized<require::Read>,
+    Path(payment_id): Path<i64>,
+) -> ApiResult<Json<Payment>> {
     let row =
         db::find_by_id(&state.db.read, payment_id).await?.ok_or_else(|| ApiError::not_found("payment", payment_id))?;
-    Ok(Json(row.into_api()?))
+    Ok(Json(with_events(&state, row).await?))
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
@@ -178,18 +205,21 @@ pub struct ListQuery {
     get,
     path = "/api/v1/payments/",
     tag = "payments",
+    security(("bearer" = ["read"])),
     params(ListQuery),
     responses(
         (status = 200, description = "The order's payment with its refund, or nothing", body = [Payment]),
+        (status = 401, description = "No valid token", body = ErrorBody),
         (status = 422, description = "order_id missing or not an integer", body = ErrorBody),
     )
 )]
 pub async fn list_payments(
     State(state): State<AppState>,
+    _caller: Authorized<require::Read>,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<Vec<Payment>>> {
     let payments = match db::find_by_order(&state.db.read, query.order_id).await? {
-        Some(row) => vec![row.into_api()?],
+        Some(row) => vec![with_events(&state, row).await?],
         None => Vec::new(),
     };
     Ok(Json(payments))
@@ -200,19 +230,22 @@ pub async fn list_payments(
     get,
     path = "/api/v1/payments/order/{order_id}",
     tag = "payments",
+    security(("bearer" = ["read"])),
     params(("order_id" = i64, Path, description = "Order id")),
     responses(
         (status = 200, body = Payment),
+        (status = 401, description = "No valid token", body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 422, description = "The id is not an integer", body = ErrorBody),
     )
 )]
 pub async fn get_payment_by_order(
     State(state): State<AppState>,
+    _caller: Authorized<require::Read>,
     Path(order_id): Path<i64>,
 ) -> ApiResult<Json<Payment>> {
     let row = db::find_by_order(&state.db.read, order_id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no payment for order {order_id}")))?;
-    Ok(Json(row.into_api()?))
+    Ok(Json(with_events(&state, row).await?))
 }

@@ -2,20 +2,21 @@
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
-use axum::Router;
 use platform::api::payments::{NewRefund, Refund};
 use platform::api::ErrorBody;
+use platform::auth::{require, Authorized};
 use platform::extract::Json;
 use platform::{ApiError, ApiResult};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use crate::db::{self, is_unique_violation};
 use crate::domain::{refundable, Note};
 use platform::extract::IdempotencyKey;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/payments/refund", post(create_refund))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create_refund))
 }
 
 /// Refunds the whole amount of a completed payment.
@@ -27,11 +28,14 @@ pub fn router() -> Router<AppState> {
     post,
     path = "/api/v1/payments/refund",
     tag = "payments",
+    security(("bearer" = ["refund"])),
     request_body = NewRefund,
     params(("Idempotency-Key" = Option<String>, Header,
         description = "The same key for the same payment returns the existing refund (≤ 200 characters)")),
     responses(
         (status = 201, body = Refund),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "The caller may not refund", body = ErrorBody),
         (status = 404, description = "No such payment", body = ErrorBody),
         (status = 409, description = "Already refunded, or not completed", body = ErrorBody),
         (status = 422, description = "Malformed body, reason over 500 characters", body = ErrorBody),
@@ -39,6 +43,7 @@ pub fn router() -> Router<AppState> {
 )]
 pub async fn create_refund(
     State(state): State<AppState>,
+    _caller: Authorized<require::Refund>,
     headers: HeaderMap,
     Json(body): Json<NewRefund>,
 ) -> ApiResult<(StatusCode, Json<Refund>)> {

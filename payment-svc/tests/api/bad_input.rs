@@ -18,14 +18,7 @@ const POST_PATHS: [&str; 3] = ["/api/v1/payments", "/api/v1/payments/refund", "/
 async fn malformed_json_is_unprocessable() {
     let app = spawn_app().await;
     for path in POST_PATHS {
-        let response = app
-            .client
-            .post(app.url(path))
-            .header("content-type", "application/json")
-            .body(r#"{"order_id": 1, "amount": "#)
-            .send()
-            .await
-            .unwrap();
+        let response = app.post_raw(path, r#"{"order_id": 1, "amount": "#, Some("application/json")).await;
         assert_refused(&app, response, 422, path).await;
     }
 }
@@ -34,7 +27,7 @@ async fn malformed_json_is_unprocessable() {
 async fn a_body_without_json_content_type_is_unsupported() {
     let app = spawn_app().await;
     for path in POST_PATHS {
-        let response = app.client.post(app.url(path)).body(r#"{"order_id": 1, "amount": 1000}"#).send().await.unwrap();
+        let response = app.post_raw(path, r#"{"order_id": 1, "amount": 1000}"#, None).await;
         assert_refused(&app, response, 415, path).await;
     }
 }
@@ -53,8 +46,7 @@ async fn wrong_types_are_unprocessable() {
         ("/api/v1/payments/webhook", r#"{"transaction_id": "txn_1", "status": "done"}"#),
     ];
     for (path, body) in cases {
-        let response =
-            app.client.post(app.url(path)).header("content-type", "application/json").body(body).send().await.unwrap();
+        let response = app.post_raw(path, body, Some("application/json")).await;
         assert_refused(&app, response, 422, &format!("{path} {body}")).await;
     }
 }
@@ -71,8 +63,7 @@ async fn missing_fields_are_unprocessable() {
         ("/api/v1/payments/webhook", r#"{"transaction_id": "txn_1"}"#),
     ];
     for (path, body) in cases {
-        let response =
-            app.client.post(app.url(path)).header("content-type", "application/json").body(body).send().await.unwrap();
+        let response = app.post_raw(path, body, Some("application/json")).await;
         assert_refused(&app, response, 422, &format!("{path} {body}")).await;
     }
 }

@@ -9,8 +9,13 @@ use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::Router;
 use payment_svc::config::{CaptureMode, Config, GatewaySettings};
+use payment_svc::domain::gateway_signature::header_value;
 use payment_svc::Application;
+use platform::api::auth::PAYMENT_SERVICE;
+use platform::auth::issuer::{throwaway_issuer, Grant, Issuer};
+use platform::auth::PublicKeys;
 use platform::outbox::OutboxSettings;
+use platform::webhook::WebhookSecrets;
 use platform::worker::Backoff;
 use serde_json::{json, Value};
 use sqlx::SqlitePool;
@@ -19,7 +24,15 @@ use tokio_util::sync::CancellationToken;
 
 pub struct TestApp {
     pub address: String,
+    /// Calls as an administrator (who may do everything).
     pub client: reqwest::Client,
+    /// Calls without credentials.
+    pub anonymous: reqwest::Client,
+    /// Mints tokens as the Order Service would; the service verifies them with its public key.
+    pub issuer: Issuer,
+    /// What the gateway signs its webhooks with.
+    pub gateway_secrets: Vec<String>,
+    deliveries: std::sync::atomic::AtomicI64,
     pub pool: SqlitePool,
     pub _dir: TempDir,
     pub stop: CancellationToken,
@@ -47,19 +60,55 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     config.database_url = format!("sqlite://{}/x.db", dir.path().display());
     config.order_service_url = closed_port_url().await;
     config.gateway = GatewaySettings { latency: Duration::ZERO, decline_rate: 0.0, capture: CaptureMode::Immediate };
+    let (issuer, keys) = throwaway_issuer();
+    config.public_keys = PublicKeys::Fixed(keys);
     config.outbox = OutboxSettings {
         backoff: Backoff { base: Duration::from_millis(20), max: Duration::from_millis(200) },
         idle_poll: Duration::from_millis(20),
         ..OutboxSettings::default()
     };
     configure(&mut config);
+    let gateway_secrets = config.gateway_webhook_secrets.clone();
 
     let app = Application::build(config).await.expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let pool = app.pool().clone();
     let stop = CancellationToken::new();
     tokio::spawn(app.run_until_stopped(stop.clone()));
-    TestApp { address, client: reqwest::Client::new(), pool, _dir: dir, stop }
+    let admin = token(&issuer, "user:1", "admin");
+    TestApp {
+        address,
+        client: client_with_token(Some(&admin)),
+        anonymous: client_with_token(None),
+        issuer,
+        gateway_secrets,
+        deliveries: Default::default(),
+        pool,
+        _dir: dir,
+        stop,
+    }
+}
+
+/// A token for `subject` with `role`, meant for the Payment Service, valid for an hour.
+pub fn token(issuer: &Issuer, subject: &str, role: &str) -> String {
+    issuer
+        .mint(&Grant {
+            subject: subject.into(),
+            role: role.into(),
+            audience: vec![PAYMENT_SERVICE.into()],
+            ttl: Duration::from_secs(3600),
+            scope: None,
+        })
+        .expect("a token")
+}
+
+/// A client whose every request carries `token`, if given.
+pub fn client_with_token(token: Option<&str>) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(token) = token {
+        headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().expect("header"));
+    }
+    reqwest::Client::builder().default_headers(headers).build().expect("client")
 }
 
 /// A URL where nothing listens: the port was free a moment ago and is closed again.
@@ -75,10 +124,14 @@ pub async fn closed_port_url() -> String {
 pub struct ReceivedWebhook {
     pub order_id: i64,
     pub idempotency_key: Option<String>,
+    /// The Standard Webhooks message id.
+    pub message_id: Option<String>,
     pub body: Value,
 }
 
-/// A stand-in Order Service that answers every payment webhook with 200 and an order.
+/// A stand-in Order Service that checks each payment webhook's signature as the real one does
+/// (with the development secret the Payment Service signs with by default): a signed one is
+/// recorded and answered 200, anything else 401.
 pub struct OrderStub {
     pub url: String,
     pub received: Arc<Mutex<Vec<ReceivedWebhook>>>,
@@ -93,14 +146,26 @@ impl OrderStub {
 pub async fn spawn_order_stub() -> OrderStub {
     let received: Arc<Mutex<Vec<ReceivedWebhook>>> = Arc::default();
     let log = received.clone();
+    let secrets = WebhookSecrets::parse(&[platform::webhook::DEVELOPMENT_ORDER_WEBHOOK_SECRET.to_owned()])
+        .expect("the development secret parses");
     let router = Router::new().route(
         "/api/v1/orders/{order_id}/webhook",
-        post(move |Path(order_id): Path<i64>, headers: HeaderMap, axum::Json(body): axum::Json<Value>| {
+        post(move |Path(order_id): Path<i64>, headers: HeaderMap, bytes: axum::body::Bytes| {
             let log = log.clone();
+            let secrets = secrets.clone();
             async move {
-                let idempotency_key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
-                log.lock().expect("lock").push(ReceivedWebhook { order_id, idempotency_key, body });
-                axum::Json(json!({"id": order_id, "status": "paid"}))
+                if secrets.verify(&headers, &bytes).is_err() {
+                    return (axum::http::StatusCode::UNAUTHORIZED, axum::Json(json!({"detail": "unsigned"})));
+                }
+                let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+                let body: Value = serde_json::from_slice(&bytes).expect("a JSON webhook");
+                log.lock().expect("lock").push(ReceivedWebhook {
+                    order_id,
+                    idempotency_key: header("idempotency-key"),
+                    message_id: header("webhook-id"),
+                    body,
+                });
+                (axum::http::StatusCode::OK, axum::Json(json!({"id": order_id, "status": "paid"})))
             }
         }),
     );
@@ -181,8 +246,44 @@ impl TestApp {
     }
 
     pub async fn post_webhook(&self, transaction_id: &str, status: &str) -> reqwest::Response {
-        self.post_json("/api/v1/payments/webhook", &json!({"transaction_id": transaction_id, "status": status}), None)
-            .await
+        self.gateway_event(&json!({"transaction_id": transaction_id, "status": status})).await
+    }
+
+    /// The gateway's webhook with `body`, signed now with the gateway's secret. Each call signs
+    /// a second earlier than the last, so that a repeated body is a new delivery, not a replay.
+    pub async fn gateway_event(&self, body: &Value) -> reqwest::Response {
+        let bytes = serde_json::to_vec(body).expect("JSON");
+        let earlier = self.deliveries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let signature = header_value(&self.gateway_secrets, chrono::Utc::now().timestamp() - earlier, &bytes);
+        self.signed_gateway_event(&bytes, Some(&signature)).await
+    }
+
+    /// POSTs `body` as it is, with `content_type` if given: as the administrator, or, to the
+    /// gateway's webhook, signed as the gateway signs (so that what is judged is the body).
+    pub async fn post_raw(&self, path: &str, body: &str, content_type: Option<&str>) -> reqwest::Response {
+        let mut request = if path == "/api/v1/payments/webhook" {
+            let signature = header_value(&self.gateway_secrets, chrono::Utc::now().timestamp(), body.as_bytes());
+            self.anonymous.post(self.url(path)).header(payment_svc::domain::gateway_signature::HEADER, signature)
+        } else {
+            self.client.post(self.url(path))
+        };
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        request.body(body.to_owned()).send().await.expect("request sent")
+    }
+
+    /// The gateway's webhook with exactly these bytes and this `Gateway-Signature`.
+    pub async fn signed_gateway_event(&self, bytes: &[u8], signature: Option<&str>) -> reqwest::Response {
+        let mut request = self
+            .anonymous
+            .post(self.url("/api/v1/payments/webhook"))
+            .header("content-type", "application/json")
+            .body(bytes.to_vec());
+        if let Some(signature) = signature {
+            request = request.header(payment_svc::domain::gateway_signature::HEADER, signature);
+        }
+        request.send().await.expect("request sent")
     }
 
     pub async fn count(&self, table: &str) -> i64 {

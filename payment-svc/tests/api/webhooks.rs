@@ -62,7 +62,8 @@ async fn the_order_service_receives_the_webhook_once_with_its_idempotency_key() 
     assert_eq!(received.len(), 1, "{received:?}");
     assert_eq!(received[0].order_id, 22);
     assert_eq!(received[0].idempotency_key.as_deref(), Some(format!("payment-{id}-completed").as_str()));
-    assert_eq!(received[0].body, json!({"payment_id": id, "status": "completed", "reason": null}));
+    assert_eq!(received[0].body, json!({"order_id": 22, "payment_id": id, "status": "completed", "reason": null}));
+    assert_eq!(received[0].message_id, received[0].idempotency_key, "the message id is the idempotency key");
 }
 
 #[tokio::test]
@@ -71,13 +72,8 @@ async fn a_failed_webhook_fails_the_payment_with_the_gateways_reason() {
     let app = deferred_app(Some(stub.url.clone())).await;
     let (id, txn) = pending_payment(&app, 23).await;
 
-    let response = app
-        .post_json(
-            "/api/v1/payments/webhook",
-            &json!({"transaction_id": txn, "status": "failed", "reason": "insufficient funds"}),
-            None,
-        )
-        .await;
+    let response =
+        app.gateway_event(&json!({"transaction_id": txn, "status": "failed", "reason": "insufficient funds"})).await;
     assert_eq!(response.status(), 200);
     let payment: Value = response.json().await.unwrap();
     assert_eq!(payment["status"], "failed");
@@ -85,7 +81,10 @@ async fn a_failed_webhook_fails_the_payment_with_the_gateways_reason() {
 
     assert!(eventually(Duration::from_secs(5), || async { !stub.received().is_empty() }).await);
     let received = stub.received();
-    assert_eq!(received[0].body, json!({"payment_id": id, "status": "failed", "reason": "insufficient funds"}));
+    assert_eq!(
+        received[0].body,
+        json!({"order_id": 23, "payment_id": id, "status": "failed", "reason": "insufficient funds"})
+    );
 }
 
 #[tokio::test]
@@ -122,17 +121,24 @@ async fn repeating_a_webhook_is_a_no_op() {
 }
 
 #[tokio::test]
-async fn a_conflicting_webhook_is_409_and_changes_nothing() {
+async fn a_conflicting_webhook_is_acknowledged_recorded_as_ignored_and_changes_nothing() {
     let app = deferred_app(None).await;
     let (id, txn) = pending_payment(&app, 26).await;
     assert_eq!(app.post_webhook(&txn, "completed").await.status(), 200);
 
+    // Acknowledged, so that the gateway stops retrying it; the completed payment stands.
     let response = app.post_webhook(&txn, "failed").await;
-    assert_eq!(response.status(), 409);
-    assert!(detail(response).await.contains("completed"));
+    assert_eq!(response.status(), 200);
+    let answered: Value = response.json().await.unwrap();
+    assert_eq!(answered["status"], "completed");
     let stored: Value = app.get_payment(id).await.json().await.unwrap();
     assert_eq!(stored["status"], "completed");
-    assert_eq!(app.count("outbox").await, 1);
+    let events = stored["gateway_events"].as_array().expect("the payment lists its gateway events").clone();
+    let outcomes: Vec<(&str, &str)> =
+        events.iter().map(|e| (e["status"].as_str().unwrap(), e["outcome"].as_str().unwrap())).collect();
+    assert_eq!(outcomes, vec![("completed", "applied"), ("failed", "ignored")]);
+    assert!(events[1]["detail"].as_str().unwrap().contains("completed"), "{events:?}");
+    assert_eq!(app.count("outbox").await, 1, "the Order Service hears of the completion only");
 }
 
 #[tokio::test]
@@ -168,5 +174,7 @@ async fn a_refunded_payment_stays_refunded_when_completion_is_repeated() {
     let response = app.post_webhook(&txn, "completed").await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.json::<Value>().await.unwrap()["status"], "refunded");
-    assert_eq!(app.post_webhook(&txn, "failed").await.status(), 409);
+    let late_failure = app.post_webhook(&txn, "failed").await;
+    assert_eq!(late_failure.status(), 200);
+    assert_eq!(late_failure.json::<Value>().await.unwrap()["status"], "refunded");
 }

@@ -3,6 +3,7 @@
 //! One definition per shape: the Payment Service's handler and the Order Service's payment
 //! client read and write the very same struct, so the two cannot drift apart.
 
+pub mod auth;
 pub mod imports;
 pub mod notifications;
 pub mod orders;

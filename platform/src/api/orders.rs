@@ -138,6 +138,9 @@ pub struct StatusChange {
 /// changes status.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PaymentWebhook {
+    /// The order the payment is for: the same as the path's, so that a signed message cannot
+    /// be sent to another order.
+    pub order_id: i64,
     pub payment_id: i64,
     pub status: PaymentStatus,
     #[serde(default)]

@@ -68,6 +68,49 @@ pub struct Payment {
     pub refund: Option<Refund>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// What the gateway reported about the payment after the charge, oldest first, including
+    /// events that were acknowledged but ignored because they contradicted the recorded outcome.
+    /// Listed by the reads of one payment (and the webhook's answer); empty elsewhere.
+    #[serde(default)]
+    pub gateway_events: Vec<GatewayEventRecord>,
+}
+
+/// What became of one gateway event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GatewayEventOutcome {
+    /// It settled the pending payment.
+    Applied,
+    /// It repeated the outcome already recorded.
+    Repeated,
+    /// It contradicted the recorded outcome, which stands.
+    Ignored,
+}
+
+impl GatewayEventOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GatewayEventOutcome::Applied => "applied",
+            GatewayEventOutcome::Repeated => "repeated",
+            GatewayEventOutcome::Ignored => "ignored",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<GatewayEventOutcome> {
+        [Self::Applied, Self::Repeated, Self::Ignored].into_iter().find(|o| o.as_str() == text)
+    }
+}
+
+/// One event of the payment gateway's webhook, as recorded on the payment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct GatewayEventRecord {
+    /// What the gateway said: `completed` or `failed`.
+    pub status: PaymentStatus,
+    pub reason: Option<String>,
+    pub outcome: GatewayEventOutcome,
+    /// Why an event was ignored.
+    pub detail: Option<String>,
+    pub received_at: DateTime<Utc>,
 }
 
 /// Body of `POST /api/v1/payments/refund`. Refunds are always of the whole amount.

@@ -1,0 +1,69 @@
+//! `login_failures`: failed sign-ins per account and per client address, in fixed windows.
+
+use sqlx::{SqliteConnection, SqlitePool};
+
+/// Whose failures a row counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Account,
+    Address,
+}
+
+impl Scope {
+    fn as_str(self) -> &'static str {
+        match self {
+            Scope::Account => "account",
+            Scope::Address => "address",
+        }
+    }
+}
+
+/// `(failures, window_started_at)` of the subject, if it failed before.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn get(pool: &SqlitePool, scope: Scope, subject: &str) -> sqlx::Result<Option<(i64, i64)>> {
+    sqlx::query_as("SELECT failures, window_started_at FROM login_failures WHERE scope = ?1 AND subject = ?2")
+        .bind(scope.as_str())
+        .bind(subject)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Counts one more failure at `now_ms`: in the current window, or as the first of a new one
+/// when the current began `window_ms` or more ago.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn record(
+    conn: &mut SqliteConnection,
+    scope: Scope,
+    subject: &str,
+    now_ms: i64,
+    window_ms: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO login_failures (scope, subject, failures, window_started_at) VALUES (?1, ?2, 1, ?3)
+         ON CONFLICT (scope, subject) DO UPDATE SET
+            failures = CASE WHEN login_failures.window_started_at + ?4 <= ?3 THEN 1
+                            ELSE login_failures.failures + 1 END,
+            window_started_at = CASE WHEN login_failures.window_started_at + ?4 <= ?3 THEN ?3
+                                     ELSE login_failures.window_started_at END",
+    )
+    .bind(scope.as_str())
+    .bind(subject)
+    .bind(now_ms)
+    .bind(window_ms)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Forgets the subject's failures (after a successful sign-in), and every window that ended
+/// before `expired_before`, so the table holds only what can still close a door.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn clear(conn: &mut SqliteConnection, scope: Scope, subject: &str, expired_before: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM login_failures WHERE (scope = ?1 AND subject = ?2) OR window_started_at < ?3")
+        .bind(scope.as_str())
+        .bind(subject)
+        .bind(expired_before)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,73 @@
+//! `sessions`: one row per sign-in, found by its refresh token's fingerprint.
+
+use chrono::{DateTime, Utc};
+use sqlx::SqliteConnection;
+
+#[tracing::instrument(level = "debug", skip_all, fields(user_id))]
+pub async fn insert(
+    conn: &mut SqliteConnection,
+    user_id: i64,
+    token_hash: &str,
+    idle_expires_at: i64,
+    expires_at: i64,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO sessions (user_id, token_hash, created_at, last_used_at, idle_expires_at, expires_at)
+         VALUES (?1, ?2, ?3, ?3, ?4, ?5)",
+    )
+    .bind(user_id)
+    .bind(token_hash)
+    .bind(now)
+    .bind(idle_expires_at)
+    .bind(expires_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Uses the live session with this fingerprint: its idle deadline moves to `now_ms + idle_ms`
+/// (never past its maximum age). Returns the session's user, or `None` if there is no live
+/// session (unknown, signed out, idle too long, too old).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn touch(
+    conn: &mut SqliteConnection,
+    token_hash: &str,
+    now_ms: i64,
+    idle_ms: i64,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "UPDATE sessions SET last_used_at = ?1, idle_expires_at = MIN(expires_at, ?2 + ?3)
+         WHERE token_hash = ?4 AND revoked_at IS NULL AND idle_expires_at > ?2 AND expires_at > ?2
+         RETURNING user_id",
+    )
+    .bind(now)
+    .bind(now_ms)
+    .bind(idle_ms)
+    .bind(token_hash)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Ends the session with this fingerprint, if it is live.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn revoke(conn: &mut SqliteConnection, token_hash: &str, now: DateTime<Utc>) -> sqlx::Result<()> {
+    sqlx::query("UPDATE sessions SET revoked_at = ?1 WHERE token_hash = ?2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(token_hash)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Ends every live session of the user.
+#[tracing::instrument(level = "debug", skip_all, fields(user_id))]
+pub async fn revoke_all_of(conn: &mut SqliteConnection, user_id: i64, now: DateTime<Utc>) -> sqlx::Result<u64> {
+    let done = sqlx::query("UPDATE sessions SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}
