@@ -1,13 +1,25 @@
-// What every end-to-end test shares: a `page` that fails the test on any error in the
-// browser's console or any uncaught exception, a way to open a page and wait until the WASM
-// has hydrated it, and a client of the Order Service's API for setting up data.
+// What every end-to-end test shares: a `page` signed in as the test's `role` (the
+// administrator unless it says otherwise) that fails the test on any error in the browser's
+// console or any uncaught exception, a way to open a page and wait until the WASM has hydrated
+// it, and a `request` to the services carrying an administrator's token, for setting up data.
 import { test as base, expect, type Page, type APIRequestContext } from '@playwright/test';
+import { apiToken, storageStateOf, type RoleName } from './identity';
 import { orderServiceUrl } from './platform';
 
-type Options = { allowedConsoleErrors: RegExp | null };
+type Options = { allowedConsoleErrors: RegExp | null; role: RoleName | 'anonymous' };
 
 export const test = base.extend<Options>({
   allowedConsoleErrors: [null, { option: true }],
+  role: ['admin', { option: true }],
+  storageState: async ({ role }, use) =>
+    use(role === 'anonymous' ? { cookies: [], origins: [] } : storageStateOf(role)),
+  request: async ({ playwright }, use) => {
+    const request = await playwright.request.newContext({
+      extraHTTPHeaders: { authorization: `Bearer ${await apiToken()}` },
+    });
+    await use(request);
+    await request.dispose();
+  },
   page: async ({ page, allowedConsoleErrors }, use) => {
     const errors: string[] = [];
     page.on('console', (message) => {

@@ -48,6 +48,12 @@ function environment(): NodeJS.ProcessEnv {
     OUTBOX_RETRY_BASE_MS: '200',
     CORS_ALLOWED_ORIGINS: dashboardUrl,
     LEPTOS_SITE_ADDR: `127.0.0.1:${ports.app}`,
+    // The first administrator; the other people are invited by global-setup (identity.ts).
+    ADMIN_EMAIL: 'admin@example.com',
+    ADMIN_PASSWORD: 'the e2e admin password',
+    // Short-lived tokens, so that the runs exercise their renewal (and an ended session is
+    // noticed by an open page within half a minute).
+    AUTH_ACCESS_TOKEN_TTL_SECS: '60',
   };
 }
 

@@ -12,6 +12,8 @@ mod components;
 mod format;
 mod order_form;
 mod pages;
+#[cfg(feature = "ssr")]
+pub mod sign_in;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Stylesheet, Title};
@@ -20,7 +22,8 @@ use leptos_router::{path, SsrMode};
 
 use components::Layout;
 use pages::{
-    ImportDetailPage, ImportsPage, NewOrderPage, NotFound, NotificationsPage, OrderDetailPage, OrdersPage, Overview,
+    AdminPage, ImportDetailPage, ImportsPage, InvitePage, LoginPage, NewOrderPage, NotFound, NotificationsPage,
+    OrderDetailPage, OrdersPage, Overview,
 };
 
 /// The HTML document around the app, rendered only on the server. It carries the services'
@@ -34,6 +37,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         let content = urls.of(service).to_owned();
         view! { <meta name=name content=content /> }
     });
+    // Who is signed in, for the browser to render the same page when it hydrates.
+    let user = api::session::current_user()
+        .and_then(|user| serde_json::to_string(&user).ok())
+        .map(|user| view! { <meta name=api::session::USER_META content=user /> });
     view! {
         <!DOCTYPE html>
         <html lang="ja">
@@ -43,6 +50,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 {orders}
                 {payments}
                 {notifications}
+                {user}
                 // No favicon request (a 404 would be an error in the browser's console).
                 <link rel="icon" href="data:," />
                 <AutoReload options=options.clone() />
@@ -74,7 +82,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orders/:id") view=OrderDetailPage ssr=ssr.clone() />
                     <Route path=path!("/notifications") view=NotificationsPage ssr=ssr.clone() />
                     <Route path=path!("/imports") view=ImportsPage ssr=ssr.clone() />
-                    <Route path=path!("/imports/:id") view=ImportDetailPage ssr=ssr />
+                    <Route path=path!("/imports/:id") view=ImportDetailPage ssr=ssr.clone() />
+                    <Route path=path!("/admin") view=AdminPage ssr=ssr.clone() />
+                    <Route path=path!("/login") view=LoginPage ssr=ssr.clone() />
+                    <Route path=path!("/invite") view=InvitePage ssr=ssr />
                 </Routes>
             </Layout>
         </Router>

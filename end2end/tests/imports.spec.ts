@@ -63,7 +63,7 @@ test('a CSV file is checked, then imported live, with its error report and its o
   await expect(dryReport.locator('tbody tr')).toHaveCount(1);
   await expect(dryReport.locator(`tr[data-line="${file.badLine}"]`)).toContainText(file.badRef);
   await expect(dryReport.locator(`tr[data-line="${file.badLine}"]`)).toContainText('customer_email');
-  await expect(dryRun.getByRole('link', { name: 'Download the report (CSV)' })).toBeVisible();
+  await expect(dryRun.getByRole('button', { name: 'Download the report (CSV)' })).toBeVisible();
   await expect(dryRun.getByRole('link', { name: 'View orders' })).toHaveCount(0);
   const dryRunId = (await dryRun.getAttribute('data-import-id'))!;
   expect(await orderTotal(request, `batch_id=${dryRunId}`)).toBe(0);
@@ -96,7 +96,7 @@ test('a CSV file is checked, then imported live, with its error report and its o
 
   // The whole report as a CSV download, with the line of the bad row.
   const downloading = page.waitForEvent('download');
-  await imported.getByRole('link', { name: 'Download the report (CSV)' }).click();
+  await imported.getByRole('button', { name: 'Download the report (CSV)' }).click();
   const report = fs.readFileSync((await (await downloading).path())!, 'utf8').replace(/^\uFEFF/, '');
   const reportLines = report.split(/\r?\n/);
   expect(reportLines[0]).toBe('line,order_ref,column,message');

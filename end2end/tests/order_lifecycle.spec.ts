@@ -3,7 +3,7 @@
 import { test, expect, open, createOrder, uniqueTag } from '../fixtures';
 import { orderServiceUrl } from '../platform';
 
-test('an order created with the form is paid, with its payment and its confirmation e-mail', async ({ page }) => {
+test('an order created with the form is paid, with its payment and its confirmation e-mail', async ({ page, request }) => {
   const email = `${uniqueTag('form')}@example.co.jp`;
   await open(page, '/orders/new');
 
@@ -45,7 +45,7 @@ test('an order created with the form is paid, with its payment and its confirmat
   await expect(confirmation.locator('pre')).toContainText('¥183,100');
 
   // The Order Service agrees with what the page shows.
-  const stored = await (await page.request.get(`${orderServiceUrl}/api/v1/orders/${id}`)).json();
+  const stored = await (await request.get(`${orderServiceUrl}/api/v1/orders/${id}`)).json();
   expect(stored).toMatchObject({ status: 'paid', customer_email: email, total_amount: 183100 });
 });
 

@@ -15,6 +15,7 @@ test('every page is server-rendered, hydrates cleanly and is saved as a screensh
     ['order-detail', `/orders/${order.id}`, `Order #${order.id}`],
     ['notifications', '/notifications', 'Notifications'],
     ['imports-list', '/imports', 'Imports'],
+    ['admin', '/admin', 'Administration'],
   ];
   for (const [name, path, heading] of pages) {
     const response = await page.goto(path);

@@ -43,6 +43,8 @@ test('with the Payment Service stopped, pages say so and orders still get paid o
 });
 
 test('with the Order Service stopped, order pages say so and the rest still works', async ({ page }) => {
+  // Signed in with the Order Service up: while it is down, the session's last token serves.
+  await open(page, '/');
   await stop('order-svc');
   try {
     await open(page, '/orders');

@@ -1,6 +1,8 @@
 //! The one HTTP transport of the dashboard. It has a server body (reqwest, while a page is
 //! rendered) and a browser body (gloo-net, after hydration) with the same signatures, so a
-//! component fetches the same API the same way in both places.
+//! component fetches the same API the same way in both places. Both send the signed-in user's
+//! access token as `Authorization: Bearer` (see `session`): the server the one of the request
+//! it renders, the browser the one it holds in memory, renewed once if a service refuses it.
 
 use send_wrapper::SendWrapper;
 use serde::de::DeserializeOwned;
@@ -13,6 +15,7 @@ use super::{Page, Service, ServiceError, ServiceResult};
 pub enum Method {
     Post,
     Put,
+    Patch,
     Delete,
 }
 
@@ -40,6 +43,20 @@ where
     };
     let answer = transport::send(service, method, url, body).await?;
     parse(service, &answer)
+}
+
+/// A POST that needs no sign-in (accepting an invitation), answered without a body.
+pub async fn send_anonymous<B: Serialize>(service: Service, url: String, body: &B) -> ServiceResult<()> {
+    let body = serde_json::to_string(body).map_err(|err| unreadable(service, err))?;
+    transport::send_anonymous(service, url, body).await?;
+    Ok(())
+}
+
+/// The body of a GET as text, for a download (a CSV report) that needs the bearer token and so
+/// cannot be a plain link.
+pub async fn get_text(service: Service, url: String) -> ServiceResult<String> {
+    let (body, _) = transport::get(service, url).await?;
+    Ok(body)
 }
 
 /// Uploads one file as `multipart/form-data`, in the form field `field`, and returns the
@@ -93,8 +110,16 @@ mod transport {
             .unwrap_or_default()
     });
 
+    /// The request with the token of the request being rendered, if it is signed in.
+    fn authorised(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match crate::api::session::signed_in() {
+            Some(signed_in) => request.bearer_auth(signed_in.access_token),
+            None => request,
+        }
+    }
+
     pub async fn get(service: Service, url: String) -> ServiceResult<(String, Option<i64>)> {
-        let response = CLIENT.get(url).send().await.map_err(|_| ServiceError::Unreachable { service })?;
+        let response = authorised(CLIENT.get(url)).send().await.map_err(|_| ServiceError::Unreachable { service })?;
         let total = response.headers().get(TOTAL_COUNT).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
         Ok((read(service, response).await?, total))
     }
@@ -103,12 +128,19 @@ mod transport {
         let request = match method {
             Method::Post => CLIENT.post(url),
             Method::Put => CLIENT.put(url),
+            Method::Patch => CLIENT.patch(url),
             Method::Delete => CLIENT.delete(url),
         };
         let request = match body {
             Some(body) => request.header("content-type", "application/json").body(body),
             None => request,
         };
+        let response = authorised(request).send().await.map_err(|_| ServiceError::Unreachable { service })?;
+        read(service, response).await
+    }
+
+    pub async fn send_anonymous(service: Service, url: String, body: String) -> ServiceResult<String> {
+        let request = CLIENT.post(url).header("content-type", "application/json").body(body);
         let response = request.send().await.map_err(|_| ServiceError::Unreachable { service })?;
         read(service, response).await
     }
@@ -139,11 +171,47 @@ mod transport {
 mod transport {
     use std::future::Future;
 
-    use gloo_net::http::{Request, Response};
+    use gloo_net::http::{Request, RequestBuilder, Response};
     use leptos::prelude::on_cleanup;
     use send_wrapper::SendWrapper;
 
     use super::{refused, Method, Service, ServiceError, ServiceResult, TOTAL_COUNT};
+    use crate::api::session::browser::{bearer, renew, session_ended, NoToken};
+
+    /// Sends the request `build` makes with the in-memory access token; if the service refuses
+    /// the token (it expired, or its key was rotated away), once more with a renewed one.
+    async fn send_authorised(
+        service: Service,
+        build: impl Fn(RequestBuilder) -> Result<Request, gloo_net::Error>,
+        start: impl Fn() -> RequestBuilder,
+    ) -> ServiceResult<Response> {
+        let no_token = |problem: NoToken| match problem {
+            NoToken::SessionEnded => {
+                ServiceError::Refused { service, status: 401, detail: "Your session has ended.".to_owned() }
+            }
+            // Only the Order Service issues tokens.
+            NoToken::Unreachable => ServiceError::Unreachable { service: Service::Orders },
+        };
+        let send = |token: String| {
+            let request = build(start().header("Authorization", &format!("Bearer {token}")));
+            async move {
+                request
+                    .map_err(|_| ServiceError::Unreachable { service })?
+                    .send()
+                    .await
+                    .map_err(|_| ServiceError::Unreachable { service })
+            }
+        };
+        let response = send(bearer().await.map_err(no_token)?).await?;
+        if response.status() != 401 {
+            return Ok(response);
+        }
+        let response = send(renew().await.map_err(no_token)?).await?;
+        if response.status() == 401 {
+            session_ended();
+        }
+        Ok(response)
+    }
 
     /// A GET that is aborted when the view that asked for it goes away (the user navigated
     /// on). The browser's futures are not `Send`; they never leave its one thread, which
@@ -157,11 +225,12 @@ mod transport {
                     controller.abort();
                 }
             });
-            let response = Request::get(&url)
-                .abort_signal(signal.as_ref())
-                .send()
-                .await
-                .map_err(|_| ServiceError::Unreachable { service })?;
+            let response = send_authorised(
+                service,
+                |builder| builder.abort_signal(signal.as_ref()).build(),
+                || Request::get(&url),
+            )
+            .await?;
             let total = response.headers().get(TOTAL_COUNT).and_then(|v| v.parse().ok());
             Ok((read(service, response).await?, total))
         })
@@ -174,16 +243,31 @@ mod transport {
         body: Option<String>,
     ) -> impl Future<Output = ServiceResult<String>> + Send {
         SendWrapper::new(async move {
-            let builder = match method {
+            let start = || match method {
                 Method::Post => Request::post(&url),
                 Method::Put => Request::put(&url),
+                Method::Patch => Request::patch(&url),
                 Method::Delete => Request::delete(&url),
             };
-            let request = match body {
-                Some(body) => builder.header("content-type", "application/json").body(body),
+            let build = |builder: RequestBuilder| match &body {
+                Some(body) => builder.header("content-type", "application/json").body(body.clone()),
                 None => builder.build(),
-            }
-            .map_err(|_| ServiceError::Unreachable { service })?;
+            };
+            let response = send_authorised(service, build, start).await?;
+            read(service, response).await
+        })
+    }
+
+    pub fn send_anonymous(
+        service: Service,
+        url: String,
+        body: String,
+    ) -> impl Future<Output = ServiceResult<String>> + Send {
+        SendWrapper::new(async move {
+            let request = Request::post(&url)
+                .header("content-type", "application/json")
+                .body(body)
+                .map_err(|_| ServiceError::Unreachable { service })?;
             let response = request.send().await.map_err(|_| ServiceError::Unreachable { service })?;
             read(service, response).await
         })
@@ -203,8 +287,8 @@ mod transport {
             };
             let form = web_sys::FormData::new().map_err(unprepared)?;
             form.append_with_blob_and_filename(field, &file, &file.name()).map_err(unprepared)?;
-            let request = Request::post(&url).body(form).map_err(|_| ServiceError::Unreachable { service })?;
-            let response = request.send().await.map_err(|_| ServiceError::Unreachable { service })?;
+            let response =
+                send_authorised(service, |builder| builder.body(form.clone()), || Request::post(&url)).await?;
             let status = response.status();
             Ok((status, read(service, response).await?))
         })

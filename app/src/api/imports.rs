@@ -4,11 +4,13 @@
 
 use std::future::Future;
 
+use platform::api::auth::EventsTicket;
 use platform::api::imports::{Import, ImportError, NotifyMode};
 use send_wrapper::SendWrapper;
 
+use super::fetch::{self, Method};
 use super::orders::encode;
-use super::{fetch, Page, Service, ServiceResult, ServiceUrls};
+use super::{Page, Service, ServiceResult, ServiceUrls};
 
 /// Imports per page of the history.
 pub const PAGE_SIZE: i64 = 20;
@@ -90,14 +92,27 @@ pub async fn errors(urls: &ServiceUrls, id: &str, page: i64) -> ServiceResult<Pa
     fetch::get_page(Service::Orders, url).await
 }
 
-/// The whole error report as a CSV file the browser downloads (the service names it).
-pub fn errors_csv_url(urls: &ServiceUrls, id: &str) -> String {
+/// The whole error report as CSV text, for the browser to save: UTF-8 with a byte-order mark,
+/// by which Excel knows the encoding (reading the answer as text drops the service's own).
+pub async fn errors_csv(urls: &ServiceUrls, id: &str) -> ServiceResult<String> {
+    let text = fetch::get_text(Service::Orders, errors_csv_url(urls, id)).await?;
+    Ok(if text.starts_with('\u{feff}') { text } else { format!("\u{feff}{text}") })
+}
+
+fn errors_csv_url(urls: &ServiceUrls, id: &str) -> String {
     urls.url(Service::Orders, &format!("/api/v1/orders/imports/{}/errors?format=csv", encode(id)))
 }
 
-/// The server-sent events of the import's progress: `progress` events carrying the import,
-/// at once and on every change, until it is final.
-pub fn events_url(urls: &ServiceUrls, id: &str) -> String {
+/// The server-sent events of the import's progress — `progress` events carrying the import,
+/// at once and on every change, until it is final — opened with a fresh ticket, for an
+/// `EventSource` cannot send the bearer token.
+pub async fn events_url(urls: &ServiceUrls, id: &str) -> ServiceResult<String> {
+    let ticket_url = urls.url(Service::Orders, &format!("/api/v1/orders/imports/{}/events/ticket", encode(id)));
+    let ticket: EventsTicket = fetch::send_json::<(), _>(Service::Orders, Method::Post, ticket_url, None).await?;
+    Ok(format!("{}?ticket={}", plain_events_url(urls, id), encode(&ticket.ticket)))
+}
+
+fn plain_events_url(urls: &ServiceUrls, id: &str) -> String {
     urls.url(Service::Orders, &format!("/api/v1/orders/imports/{}/events", encode(id)))
 }
 
@@ -135,6 +150,6 @@ mod tests {
             errors_csv_url(&urls, "ab/c"),
             "http://127.0.0.1:8000/api/v1/orders/imports/ab%2Fc/errors?format=csv"
         );
-        assert_eq!(events_url(&urls, "01J"), "http://127.0.0.1:8000/api/v1/orders/imports/01J/events");
+        assert_eq!(plain_events_url(&urls, "01J"), "http://127.0.0.1:8000/api/v1/orders/imports/01J/events");
     }
 }

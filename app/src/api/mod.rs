@@ -7,6 +7,8 @@ pub mod imports;
 pub mod notifications;
 pub mod orders;
 pub mod payments;
+pub mod session;
+pub mod users;
 
 use std::fmt;
 

@@ -57,31 +57,53 @@ pub fn ImportPanel(
     let trouble = RwSignal::new(None::<StreamTrouble>);
 
     // Only in the browser (effects do not run on the server), and only for an import that
-    // can still change: the stream sends the state at once, then every change, and stops.
+    // can still change: the stream sends the state at once, then every change, and stops. It
+    // opens with a ticket fetched first, so it is held here and closed when the panel goes.
+    let stream = StoredValue::new_local(None::<ProgressStream>);
+    on_cleanup(move || {
+        if let Some(Some(open)) = stream.try_update_value(Option::take) {
+            open.close();
+        }
+    });
     Effect::new({
-        let url = imports_api::events_url(&urls, &id);
+        let id = id.clone();
         move |_| {
             if state.get_untracked().status.is_final() {
                 return;
             }
-            follow_progress(
-                &url,
-                move |import: Import| {
-                    let measured = meter.try_update_value(|m| m.record(now_ms(), import.processed_orders)).flatten();
-                    rate.set(measured);
-                    trouble.set(None);
-                    let done = import.status.is_final();
-                    state.set(import.clone());
-                    if done {
-                        if let Some(on_final) = on_final {
-                            on_final.run(import);
-                        }
+            let (urls, id) = (urls.clone(), id.clone());
+            leptos::task::spawn_local(async move {
+                let url = match imports_api::events_url(&urls, &id).await {
+                    Ok(url) => url,
+                    Err(_) => {
+                        trouble.set(Some(StreamTrouble::Stopped));
+                        return;
                     }
-                },
-                move |closed| {
-                    trouble.set(Some(if closed { StreamTrouble::Stopped } else { StreamTrouble::Reconnecting }))
-                },
-            );
+                };
+                let opened = follow_progress(
+                    &url,
+                    move |import: Import| {
+                        let measured =
+                            meter.try_update_value(|m| m.record(now_ms(), import.processed_orders)).flatten();
+                        rate.set(measured);
+                        trouble.set(None);
+                        let done = import.status.is_final();
+                        state.set(import.clone());
+                        if done {
+                            if let Some(on_final) = on_final {
+                                on_final.run(import);
+                            }
+                        }
+                    },
+                    move |closed| {
+                        trouble.set(Some(if closed { StreamTrouble::Stopped } else { StreamTrouble::Reconnecting }))
+                    },
+                );
+                // The panel may have gone while the ticket was on its way.
+                if let Some(Some(Some(orphan))) = opened.map(|open| stream.try_set_value(Some(open))) {
+                    orphan.close();
+                }
+            });
         }
     });
 
@@ -319,8 +341,15 @@ fn Outcome(state: RwSignal<Import>, orders_href: String) -> impl IntoView {
 fn ErrorReport(state: RwSignal<Import>, errors: ErrorReportResource, errors_page: Signal<i64>) -> impl IntoView {
     let urls = ServiceUrls::current();
     let id = state.with_untracked(|import| import.id.clone());
-    let csv_url = imports_api::errors_csv_url(&urls, &id);
     let count = move || state.get().error_count;
+    let download = Action::new(move |_: &()| {
+        let (urls, id) = (urls.clone(), id.clone());
+        async move {
+            let csv = imports_api::errors_csv(&urls, &id).await?;
+            save_file(&format!("import-{id}-errors.csv"), "text/csv;charset=utf-8", &csv);
+            Ok::<(), crate::api::ServiceError>(())
+        }
+    });
 
     view! {
         <section aria-labelledby="error-report-heading" class="mt-6">
@@ -332,9 +361,10 @@ fn ErrorReport(state: RwSignal<Import>, errors: ErrorReportResource, errors_page
                     </span>
                 </h3>
                 {move || (count() > 0).then(|| view! {
-                    <a href=csv_url.clone() download="" class="text-sm text-indigo-700 underline" data-error-csv="">
+                    <button type="button" class="text-sm text-indigo-700 underline disabled:opacity-50" data-error-csv=""
+                        on:click=move |_| { download.dispatch(()); } disabled=move || download.pending().get()>
                         "Download the report (CSV)"
-                    </a>
+                    </button>
                 })}
             </div>
             <Transition fallback=|| view! { <Loading what="the error report" /> }>
@@ -407,24 +437,61 @@ fn Figure(#[prop(into)] label: String, #[prop(into)] value: Signal<String>, id: 
     }
 }
 
+/// Hands `text` to the browser as a file download named `name`: the report needs the bearer
+/// token, so it is fetched, then saved from memory rather than followed as a link.
+fn save_file(name: &str, mime: &str, text: &str) {
+    use leptos::wasm_bindgen::JsCast;
+
+    let parts = web_sys::js_sys::Array::of1(&leptos::wasm_bindgen::JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else { return };
+    let Ok(href) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
+    let document = leptos::prelude::document();
+    if let Some(link) = document.create_element("a").ok().and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok())
+    {
+        link.set_href(&href);
+        link.set_download(name);
+        link.click();
+    }
+    // The object URL is not revoked: the download reads it after this returns, and the page
+    // lets it go when it unloads.
+}
+
 /// Milliseconds on the browser's monotonic clock.
 fn now_ms() -> f64 {
     web_sys::window().and_then(|window| window.performance()).map_or(0.0, |performance| performance.now())
 }
 
+/// An open event stream with its listeners (kept alive as long as it is); closed by its owner.
+struct ProgressStream {
+    source: web_sys::EventSource,
+    _on_progress: leptos::wasm_bindgen::closure::Closure<dyn Fn(web_sys::MessageEvent)>,
+    _on_error: leptos::wasm_bindgen::closure::Closure<dyn Fn(web_sys::Event)>,
+}
+
+impl ProgressStream {
+    fn close(self) {
+        self.source.close();
+    }
+}
+
 /// Opens the import's event stream and calls `on_progress` with every `progress` event's
 /// import, closing the stream itself once one is final (the server then ends it, and the
 /// browser would otherwise reconnect). `on_trouble(closed)` hears of a lost stream: the
-/// browser reopens it unless `closed`. The stream is closed when the calling view goes.
-fn follow_progress(url: &str, on_progress: impl Fn(Import) + 'static, on_trouble: impl Fn(bool) + 'static) {
+/// browser reopens it unless `closed`.
+fn follow_progress(
+    url: &str,
+    on_progress: impl Fn(Import) + 'static,
+    on_trouble: impl Fn(bool) + 'static,
+) -> Option<ProgressStream> {
     use leptos::wasm_bindgen::closure::Closure;
     use leptos::wasm_bindgen::JsCast;
-    use send_wrapper::SendWrapper;
     use web_sys::{Event, EventSource, MessageEvent};
 
     let Ok(source) = EventSource::new(url) else {
         on_trouble(true);
-        return;
+        return None;
     };
     let progress = Closure::<dyn Fn(MessageEvent)>::new({
         let source = source.clone();
@@ -445,11 +512,7 @@ fn follow_progress(url: &str, on_progress: impl Fn(Import) + 'static, on_trouble
     });
     let _ = source.add_event_listener_with_callback("progress", progress.as_ref().unchecked_ref());
     source.set_onerror(Some(error.as_ref().unchecked_ref()));
-    let held = SendWrapper::new((source, progress, error));
-    on_cleanup(move || {
-        held.0.close();
-        drop(held);
-    });
+    Some(ProgressStream { source, _on_progress: progress, _on_error: error })
 }
 
 /// The import's pace, from the progress events' arrival times: orders decided over the last

@@ -77,7 +77,11 @@ pub fn ImportsPage() -> impl IntoView {
     view! {
         <Title text="Imports" />
         <h1 class="text-2xl font-semibold">"Imports"</h1>
-        <UploadPanel upload />
+        {if crate::api::session::may(platform::api::auth::Permission::ManageOrders) {
+            view! { <UploadPanel upload /> }.into_any()
+        } else {
+            view! { <p class="mt-3 text-sm text-slate-600">"Your role can follow imports but not start them."</p> }.into_any()
+        }}
         {move || upload.value().get().and_then(Result::err).map(|error| view! { <UploadProblem error /> })}
         {move || uploaded.get().map(|Uploaded { import, existing }| {
             let notice = existing.then(|| view! {

@@ -41,6 +41,14 @@ const LABEL: &str = "block text-sm font-medium text-slate-700";
 
 #[component]
 pub fn NewOrderPage() -> impl IntoView {
+    if !crate::api::session::may(platform::api::auth::Permission::ManageOrders) {
+        return view! {
+            <Title text="New order" />
+            <h1 class="text-2xl font-semibold">"New order"</h1>
+            <div class="mt-4"><crate::components::Empty>"Your role can look at orders but not create them."</crate::components::Empty></div>
+        }
+        .into_any();
+    }
     let urls = ServiceUrls::current();
     let navigate = use_navigate();
 
@@ -161,6 +169,7 @@ pub fn NewOrderPage() -> impl IntoView {
             })}
         </form>
     }
+    .into_any()
 }
 
 /// A labelled text input with the problem of its value below it, announced to screen

@@ -220,7 +220,12 @@ fn OrderHeader(
     } else {
         "No payment was taken, so there is nothing to refund; the customer will be told by e-mail.".to_owned()
     };
-    let actions = OrderAction::allowed_from(order.status);
+    // Only what the role may do: the Order Service refuses the rest anyway.
+    let actions = if crate::api::session::may(platform::api::auth::Permission::ManageOrders) {
+        OrderAction::allowed_from(order.status)
+    } else {
+        Vec::new()
+    };
     let buttons = actions
         .into_iter()
         .map(|action| {

@@ -44,9 +44,11 @@ pub fn OrdersPage() -> impl IntoView {
         <Title text="Orders" />
         <div class="flex flex-wrap items-center justify-between gap-3">
             <h1 class="text-2xl font-semibold">"Orders"</h1>
-            <A href="/orders/new" attr:class="rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white hover:bg-indigo-500">
-                "New order"
-            </A>
+            {crate::api::session::may(platform::api::auth::Permission::ManageOrders).then(|| view! {
+                <A href="/orders/new" attr:class="rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white hover:bg-indigo-500">
+                    "New order"
+                </A>
+            })}
         </div>
 
         <StatusFilter query />
