@@ -23,8 +23,11 @@ build:
 ## in Chromium against the real services and dashboard.
 test: setup test-rust test-e2e
 
+# The workspace build gives `app` the browser's features (`frontend` asks for them); its
+# server-only code (the sign-in endpoints) is tested in a second run with `ssr`.
 test-rust:
 	cargo test --workspace --no-fail-fast
+	cargo test -p app --features ssr --lib
 
 test-e2e: build-debug
 	cd end2end && npx playwright test

@@ -32,6 +32,10 @@ export ORDER_DATABASE_URL="sqlite://$work/order.db"
 export PAYMENT_DATABASE_URL="sqlite://$work/payment.db"
 export NOTIFICATION_DATABASE_URL="sqlite://$work/notification.db"
 export NOTIFICATION_MAIL_DIR="$work/mail" NOTIFICATION_SMS_DIR="$work/sms"
+# Every request is authorised, as in production: an administrator's API key is exchanged for a
+# five-minute access token at the start of each phase (`bearer`), which every oha and curl
+# call sends.
+export ADMIN_EMAIL=bench@example.com ADMIN_PASSWORD="bench password $RANDOM$RANDOM"
 "$bin/payment-svc" & pids+=($!); payment_pid=$!
 "$bin/notification-svc" & pids+=($!); notification_pid=$!
 "$bin/order-svc" & pids+=($!); order_pid=$!
@@ -39,11 +43,27 @@ for port in 8000 8001 8002; do
   until curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; do sleep 0.1; done
 done
 
+login=$(curl -fsS -H 'content-type: application/json' \
+  -d "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" http://127.0.0.1:8000/api/v1/auth/login)
+[[ $login =~ \"access_token\":\"([^\"]+)\" ]] || { echo "cannot sign in: $login"; exit 1; }
+api_key=$(curl -fsS -H 'content-type: application/json' -H "authorization: Bearer ${BASH_REMATCH[1]}" \
+  -d '{"name":"benchmark","role":"admin"}' http://127.0.0.1:8000/api/v1/auth/api-keys)
+[[ $api_key =~ \"key\":\"(sk_[^\"]+)\" ]] || { echo "cannot create an API key: $api_key"; exit 1; }
+api_key=${BASH_REMATCH[1]}
+# Sets `auth` to the header of a fresh access token.
+bearer() {
+  local grant
+  grant=$(curl -fsS -H 'content-type: application/json' -d "{\"api_key\":\"$api_key\"}" http://127.0.0.1:8000/api/v1/auth/token)
+  [[ $grant =~ \"access_token\":\"([^\"]+)\" ]] || { echo "cannot get a token: $grant"; exit 1; }
+  auth=(-H "authorization: Bearer ${BASH_REMATCH[1]}")
+}
+bearer
+
 orders=http://127.0.0.1:8000/api/v1/orders/
 imports=http://127.0.0.1:8000/api/v1/orders/imports
 notifications=http://127.0.0.1:8002/api/v1/notifications/
 olist=${OLIST_DIR:-../shared/data/olist}
-total_of() { curl -fsS -D - -o /dev/null "$1" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-total-count"{print $2}'; }
+total_of() { curl -fsS "${auth[@]}" -D - -o /dev/null "$1" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-total-count"{print $2}'; }
 # In the import's polling loop, without forking more than curl: `field NAME JSON` sets REPLY
 # to a scalar field of a one-line JSON object; `secs FROM TO` sets it to µs timestamps' gap.
 field() { local re="\"$1\":\"?([^\",}]*)"; if [[ $2 =~ $re ]]; then REPLY=${BASH_REMATCH[1]}; else REPLY=''; fi; }
@@ -52,6 +72,7 @@ secs() { local d=$(( $2 - $1 )); printf -v REPLY '%d.%02d' $(( d / 1000000 )) $(
 # Phase 4, as a function so that IMPORT_ONLY=1 can run it alone.
 import_phase() {
   echo "== 4. bulk import: $IMPORT_ORDERS orders (about $IMPORT_ROWS rows) as text/csv, notify=per_order"
+  bearer
   if [ ! -d "$olist" ]; then
     echo "($olist not found: the import phase needs the Olist data and is skipped)"
     [ "$IMPORT_ONLY" = 1 ] && exit 1
@@ -71,15 +92,15 @@ import_phase() {
     # What the earlier phases left, not counted here.
     queued_before=$(total_of "${notifications}?limit=1")
     start=${EPOCHREALTIME/./}
-    read -r code post_secs < <(curl -sS -o "$work/import.json" -w '%{http_code} %{time_total}\n' \
+    read -r code post_secs < <(curl -sS "${auth[@]}" -o "$work/import.json" -w '%{http_code} %{time_total}\n' \
       -H 'content-type: text/csv' --data-binary @"$work/import.csv" "$imports") || true
     if [ "$code" != 202 ]; then echo "the upload answered ${code:-nothing}: $(cat "$work/import.json" 2>/dev/null)"; exit 1; fi
     field id "$(cat "$work/import.json")"; id=$REPLY
     # Each poll, one curl on one connection per service: the import, the count of its paid
     # orders and the count of notifications accepted (the databases were fresh).
-    poll=(curl -sS "$imports/$id" -w '\n'
-          --next -sS -o /dev/null -w '%header{x-total-count}\n' "${orders}?batch_id=$id&status=paid&limit=1"
-          --next -sS -o /dev/null -w '%header{x-total-count}\n' "${notifications}?limit=1")
+    poll=(curl -sS "${auth[@]}" "$imports/$id" -w '\n'
+          --next -sS "${auth[@]}" -o /dev/null -w '%header{x-total-count}\n' "${orders}?batch_id=$id&status=paid&limit=1"
+          --next -sS "${auth[@]}" -o /dev/null -w '%header{x-total-count}\n' "${notifications}?limit=1")
     final_at='' paid_at='' queued_at='' last_status='' next_progress=$(( start + 1000000 ))
     deadline=$(( start + IMPORT_TIMEOUT_SECS * 1000000 ))
     while :; do
@@ -126,8 +147,8 @@ import_phase() {
       $1 < s { base = $2 } $1 >= s && $1 <= d + 100000 && $2 > peak { peak = $2; at = $1 } $1 >= s { n++ }
       END { printf "Order Service RSS: %.1f MB before the upload, peak %.1f MB at %.2f s (%d samples during the import); VmHWM %.1f MB\n",
         base / 1024, peak / 1024, (at - s) / 1e6, n, hwm / 1024 }' "$work/rss.log"
-    echo "import: $(curl -fsS "$imports/$id")"
-    echo "notification stats: $(curl -fsS http://127.0.0.1:8002/api/v1/notifications/stats)"
+    echo "import: $(curl -fsS "${auth[@]}" "$imports/$id")"
+    echo "notification stats: $(curl -fsS "${auth[@]}" http://127.0.0.1:8002/api/v1/notifications/stats)"
   fi
 }
 
@@ -142,8 +163,9 @@ else
 fi
 
 echo "== 1. order creation, concurrency 32, ${CREATE_SECS}s"
+bearer
 start=$(date +%s.%N)
-oha --no-tui -z "${CREATE_SECS}s" -c 32 -m POST -H 'content-type: application/json' "${bodies[@]}" "$orders" \
+oha --no-tui -z "${CREATE_SECS}s" -c 32 -m POST -H 'content-type: application/json' "${auth[@]}" "${bodies[@]}" "$orders" \
   | grep -E 'Success rate|Requests/sec|Slowest|Fastest|Average|99.00%|\[201\]|\[[0-9]{3}\]'
 # Done when no order awaits its payment and every paid order's confirmation is accepted.
 until [ "$(total_of "${orders}?status=payment_processing&limit=1")" = 0 ] \
@@ -158,8 +180,9 @@ awk -v n="$created" -v p="$paid" -v a="$accepted" -v s="$start" -v e="$end" 'BEG
   printf "orders created %d, paid %d, confirmations accepted %d, in %.2f s: %.0f orders/s paid end to end\n", n, p, a, e - s, p / (e - s) }'
 
 echo "== 2. GET /api/v1/orders/{id} at 2,000 requests/s, ${READ_SECS}s"
+bearer
 max_id=$created
-oha --no-tui -z "${READ_SECS}s" -q 2000 -c 32 --latency-correction --rand-regex-url "http://127[.]0[.]0[.]1:8000/api/v1/orders/[1-9][0-9]{0,$(( ${#max_id} - 2 ))}" \
+oha --no-tui -z "${READ_SECS}s" -q 2000 -c 32 --latency-correction "${auth[@]}" --rand-regex-url "http://127[.]0[.]0[.]1:8000/api/v1/orders/[1-9][0-9]{0,$(( ${#max_id} - 2 ))}" \
   | grep -E 'Success rate|Requests/sec|50.00%|90.00%|99.00%|99.90%|Slowest|\[200\]|\[[0-9]{3}\]'
 
 echo "== 3. resident memory afterwards"

@@ -11,6 +11,22 @@ mkdir -p data
 # default (:3000) rather than the workspace's site-addr.
 export LEPTOS_SITE_ADDR=${LEPTOS_SITE_ADDR:-127.0.0.1:5173}
 
+# The first administrator. On a fresh Order Service database and without ADMIN_PASSWORD, a
+# password is generated here and shown once, in the banner below; it is stored nowhere but as
+# the account's Argon2 hash. Later starts find the account and leave it alone.
+admin_email=${ADMIN_EMAIL:-admin@example.com}
+order_db=${ORDER_DATABASE_URL:-sqlite://data/order_service.db}
+order_db=${order_db#sqlite://}; order_db=${order_db%%\?*}
+if [ -z "${ADMIN_PASSWORD:-}" ] && [ ! -e "$order_db" ]; then
+  ADMIN_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
+  export ADMIN_PASSWORD
+  sign_in="$admin_email / $ADMIN_PASSWORD   (generated now and shown only once: keep it)"
+elif [ -n "${ADMIN_PASSWORD:-}" ] && [ ! -e "$order_db" ]; then
+  sign_in="$admin_email / the ADMIN_PASSWORD you set"
+else
+  sign_in="$admin_email, or an account an administrator invited (passwords as set before)"
+fi
+
 pids=()
 stop_all() {
   trap - INT TERM EXIT
@@ -40,6 +56,7 @@ done
 cat <<MSG
 
   Admin dashboard       $dashboard
+  Sign in               $sign_in
   Order Service         $order        (API docs: $order/docs)
   Payment Service       $payment        (API docs: $payment/docs)
   Notification Service  $notification        (API docs: $notification/docs)

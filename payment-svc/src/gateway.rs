@@ -3,7 +3,9 @@
 //! It is the outside world, so it is a faithful stand-in with the failure modes a real
 //! gateway has: it takes time (`latency`), an issuer sometimes declines (`decline_rate`),
 //! and a charge may be left pending and settled later through the webhook
-//! (`CaptureMode::Deferred`). Everything else in the service treats it as opaque.
+//! (`CaptureMode::Deferred`), whose deliveries the gateway signs as
+//! `domain::gateway_signature` describes (the tests play the gateway with its `header_value`).
+//! Everything else in the service treats it as opaque.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -92,19 +94,6 @@ impl Gateway {
             CaptureMode::Deferred => ChargeOutcome::Pending,
         }
     }
-}
-
-/// What the gateway sends to `POST /api/v1/payments/webhook` for `event`: the body and its
-/// `Gateway-Signature` header, signed now with `secret` (the first of
-/// `PAYMENT_GATEWAY_WEBHOOK_SECRETS`), as a real gateway signs each delivery.
-pub fn signed_event(secret: &str, event: &platform::api::payments::GatewayEvent) -> (Vec<u8>, String) {
-    let body = serde_json::to_vec(event).unwrap_or_default();
-    let header = crate::domain::gateway_signature::header_value(
-        std::slice::from_ref(&secret.to_owned()),
-        chrono::Utc::now().timestamp(),
-        &body,
-    );
-    (body, header)
 }
 
 #[cfg(test)]

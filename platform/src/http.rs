@@ -148,17 +148,6 @@ pub fn loggable_uri(uri: &axum::http::Uri) -> String {
     format!("{}?{}", uri.path(), redacted.join("&"))
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn tickets_never_reach_the_logs() {
-        let uri: axum::http::Uri = "/api/v1/orders/imports/x/events?a=1&ticket=eyJ.secret.sig&b=2".parse().unwrap();
-        assert_eq!(super::loggable_uri(&uri), "/api/v1/orders/imports/x/events?a=1&ticket=[redacted]&b=2");
-        let plain: axum::http::Uri = "/api/v1/orders/?limit=5".parse().unwrap();
-        assert_eq!(super::loggable_uri(&plain), "/api/v1/orders/?limit=5");
-    }
-}
-
 /// A token cancelled on Ctrl-C or SIGTERM, for `main`.
 pub fn shutdown_on_signal() -> CancellationToken {
     let token = CancellationToken::new();
@@ -186,4 +175,15 @@ pub fn shutdown_on_signal() -> CancellationToken {
         cancel.cancel();
     });
     token
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tickets_never_reach_the_logs() {
+        let uri: axum::http::Uri = "/api/v1/orders/imports/x/events?a=1&ticket=eyJ.secret.sig&b=2".parse().unwrap();
+        assert_eq!(super::loggable_uri(&uri), "/api/v1/orders/imports/x/events?a=1&ticket=[redacted]&b=2");
+        let plain: axum::http::Uri = "/api/v1/orders/?limit=5".parse().unwrap();
+        assert_eq!(super::loggable_uri(&plain), "/api/v1/orders/?limit=5");
+    }
 }

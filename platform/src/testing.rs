@@ -71,21 +71,17 @@ pub fn operations(document: &Value) -> Vec<Operation> {
 }
 
 fn requirement_of(operation: &Value) -> Requirement {
-    let Some(schemes) = operation["security"].as_array() else { return Requirement::Public };
-    for scheme in schemes {
-        let Some(scheme) = scheme.as_object() else { continue };
-        for (name, scopes) in scheme {
-            if name == BEARER_SCHEME {
-                let scope = scopes.as_array().and_then(|s| s.first()).and_then(Value::as_str).unwrap_or_default();
-                return match Permission::parse(scope) {
-                    Some(permission) => Requirement::Permission(permission),
-                    None => Requirement::Signature(format!("unknown bearer scope {scope:?}")),
-                };
-            }
-            return Requirement::Signature(name.clone());
-        }
+    // The first scheme of the first requirement: the documents name one per operation.
+    let first = operation["security"].as_array().and_then(|schemes| schemes.first()).and_then(Value::as_object);
+    let Some((name, scopes)) = first.and_then(|scheme| scheme.iter().next()) else { return Requirement::Public };
+    if name != BEARER_SCHEME {
+        return Requirement::Signature(name.clone());
     }
-    Requirement::Public
+    let scope = scopes.as_array().and_then(|s| s.first()).and_then(Value::as_str).unwrap_or_default();
+    match Permission::parse(scope) {
+        Some(permission) => Requirement::Permission(permission),
+        None => Requirement::Signature(format!("unknown bearer scope {scope:?}")),
+    }
 }
 
 /// A caller of the check: who it is (None for a token that is not valid) and its token.

@@ -14,7 +14,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use platform::api::notifications::{Notification, NotificationStatus, TemplateName};
 use platform::api::orders::{Order, OrderStatus, StatusChange};
-use platform::api::payments::{Payment, PaymentStatus};
+use platform::api::payments::{GatewayEventOutcome, GatewayEventRecord, Payment, PaymentStatus};
 
 use crate::api::{self, ServiceError, ServiceResult, ServiceUrls};
 use crate::components::{
@@ -378,6 +378,7 @@ fn PaymentPanel(payment: ServiceResult<Option<Option<Payment>>>) -> impl IntoVie
                     <dd>{format::japan_time(payment.created_at)}</dd>
                     {payment.failure_reason.map(|reason| view! { <dt class="text-slate-500">"Declined"</dt><dd>{reason}</dd> })}
                 </dl>
+                <IgnoredGatewayEvents events=payment.gateway_events />
                 {payment.refund.map(|refund| view! {
                     <div class="mt-3 rounded-md bg-amber-50 p-3 text-sm" data-refund="">
                         <p class="font-semibold">{format!("Refunded {}", format::yen(refund.amount))}</p>
@@ -394,6 +395,34 @@ fn PaymentPanel(payment: ServiceResult<Option<Option<Payment>>>) -> impl IntoVie
             {body}
         </section>
     }
+}
+
+/// What the gateway reported that contradicted the recorded outcome: acknowledged, kept, and
+/// shown, so that finance sees it rather than losing it.
+#[component]
+fn IgnoredGatewayEvents(events: Vec<GatewayEventRecord>) -> impl IntoView {
+    let ignored: Vec<GatewayEventRecord> =
+        events.into_iter().filter(|event| event.outcome == GatewayEventOutcome::Ignored).collect();
+    (!ignored.is_empty()).then(|| {
+        let items = ignored
+            .into_iter()
+            .map(|event| {
+                let said = format!(
+                    "{} JST: the gateway reported \"{}\"{}",
+                    format::japan_time(event.received_at),
+                    event.status.as_str(),
+                    event.reason.map(|reason| format!(" ({reason})")).unwrap_or_default()
+                );
+                view! { <li>{said}<span class="text-slate-600">{event.detail.map(|why| format!(" — ignored: {why}"))}</span></li> }
+            })
+            .collect_view();
+        view! {
+            <div class="mt-3 rounded-md border border-amber-200 bg-amber-50 p-3 text-sm" data-ignored-gateway-events="">
+                <p class="font-semibold">"Gateway events ignored"</p>
+                <ul class="mt-1 list-disc pl-5">{items}</ul>
+            </div>
+        }
+    })
 }
 
 #[component]

@@ -143,13 +143,16 @@ impl IdentityProvider {
         if password.len() > platform::api::auth::MAX_PASSWORD_BYTES {
             return Err(ApiError::Unprocessable("password is too long".into()));
         }
-        let account = email.trim().to_lowercase();
+        // Throttled by the address as typed, in any case; looked up without case (the column
+        // compares so).
+        let email = email.trim();
+        let account = email.to_lowercase();
         let address = address.to_string();
         let now_ms = now_millis();
         self.check_throttle(Scope::Account, &account, now_ms).await?;
         self.check_throttle(Scope::Address, &address, now_ms).await?;
 
-        let user = db::users::find_by_email(&self.db().read, &account).await?;
+        let user = db::users::find_by_email(&self.db().read, email).await?;
         let hash = user.as_ref().and_then(UserRow::usable_password_hash).unwrap_or(&self.inner.decoy_hash).to_owned();
         let matches = self.verify_password(password, hash).await?;
         let user = match user {

@@ -49,6 +49,13 @@ async fn every_route_refuses_no_token_and_a_role_without_its_permission() {
 
     let checked = check_route_table(&app.order_address, &document, &PUBLIC, &callers).await;
     assert!(checked >= 25, "only {checked} operations in the document");
+    // What lets /docs authorise: the schemes the operations name.
+    let schemes = &document["components"]["securitySchemes"];
+    assert_eq!(
+        (schemes["bearer"]["scheme"].as_str(), schemes["bearer"]["bearerFormat"].as_str()),
+        (Some("bearer"), Some("JWT"))
+    );
+    assert_eq!(schemes["webhook_signature"]["in"], "header");
 }
 
 #[tokio::test]

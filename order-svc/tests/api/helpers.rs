@@ -514,12 +514,11 @@ impl TestPlatform {
     }
 
     /// The payment gateway reporting an outcome to the Payment Service, signed as the gateway
-    /// signs each delivery (each call a second earlier than the last, so that a repeated event
-    /// is a new delivery, not a replay).
+    /// signs each delivery: a repeated event is a new delivery, signed at another second than
+    /// the earlier ones of the same body (the very same signature would be a replay).
     pub async fn gateway_event(&self, body: &Value) -> reqwest::Response {
         let bytes = serde_json::to_vec(body).expect("a JSON body");
-        let earlier = GATEWAY_DELIVERIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 200;
-        let timestamp = chrono::Utc::now().timestamp() - earlier;
+        let timestamp = unused_second(&bytes);
         let signature = payment_svc::domain::gateway_signature::header_value(
             &self.configs.payment.gateway_webhook_secrets,
             timestamp,
@@ -692,7 +691,17 @@ impl TestPlatform {
     }
 }
 
-static GATEWAY_DELIVERIES: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+/// Now, or the latest second before it at which `body` was not signed yet.
+fn unused_second(body: &[u8]) -> i64 {
+    static SIGNED: std::sync::Mutex<Vec<(Vec<u8>, i64)>> = std::sync::Mutex::new(Vec::new());
+    let mut signed = SIGNED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut second = chrono::Utc::now().timestamp();
+    while signed.iter().any(|(earlier, at)| earlier == body && *at == second) {
+        second -= 1;
+    }
+    signed.push((body.to_vec(), second));
+    second
+}
 
 /// A fresh unique text, for message ids.
 pub fn uuid_like() -> String {

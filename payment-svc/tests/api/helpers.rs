@@ -32,7 +32,8 @@ pub struct TestApp {
     pub issuer: Issuer,
     /// What the gateway signs its webhooks with.
     pub gateway_secrets: Vec<String>,
-    deliveries: std::sync::atomic::AtomicI64,
+    /// The bodies signed so far, with their seconds.
+    signed: Mutex<Vec<(Vec<u8>, i64)>>,
     pub pool: SqlitePool,
     pub _dir: TempDir,
     pub stop: CancellationToken,
@@ -82,7 +83,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         anonymous: client_with_token(None),
         issuer,
         gateway_secrets,
-        deliveries: Default::default(),
+        signed: Default::default(),
         pool,
         _dir: dir,
         stop,
@@ -249,12 +250,20 @@ impl TestApp {
         self.gateway_event(&json!({"transaction_id": transaction_id, "status": status})).await
     }
 
-    /// The gateway's webhook with `body`, signed now with the gateway's secret. Each call signs
-    /// a second earlier than the last, so that a repeated body is a new delivery, not a replay.
+    /// The gateway's webhook with `body`, signed with the gateway's secret now, or at the latest
+    /// earlier second at which this body was not signed yet: a repeated body is a new delivery,
+    /// not a replay of the same signature.
     pub async fn gateway_event(&self, body: &Value) -> reqwest::Response {
         let bytes = serde_json::to_vec(body).expect("JSON");
-        let earlier = self.deliveries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let signature = header_value(&self.gateway_secrets, chrono::Utc::now().timestamp() - earlier, &bytes);
+        let mut second = chrono::Utc::now().timestamp();
+        {
+            let mut signed = self.signed.lock().expect("lock");
+            while signed.iter().any(|(earlier, at)| *earlier == bytes && *at == second) {
+                second -= 1;
+            }
+            signed.push((bytes.clone(), second));
+        }
+        let signature = header_value(&self.gateway_secrets, second, &bytes);
         self.signed_gateway_event(&bytes, Some(&signature)).await
     }
 

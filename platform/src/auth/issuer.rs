@@ -214,7 +214,7 @@ mod tests {
         let elsewhere = issuer.mint(&grant("notification-svc", 300)).unwrap();
         assert_eq!(verifier.verify(&elsewhere).await, Err(TokenError::WrongAudience));
 
-        let mut claims = verifier.verify(&issuer.mint(&grant("payment-svc", 300)).unwrap()).await.unwrap();
+        let mut claims = (*verifier.verify(&issuer.mint(&grant("payment-svc", 300)).unwrap()).await.unwrap()).clone();
         claims.exp = chrono::Utc::now().timestamp() - 60;
         let expired = issuer.sign(&claims).unwrap();
         assert_eq!(verifier.verify(&expired).await, Err(TokenError::Expired));

@@ -114,7 +114,7 @@ struct Inner {
     source: Box<dyn KeySource>,
     ring: RwLock<KeyRing>,
     fetching: tokio::sync::Mutex<()>,
-    verified: Mutex<HashMap<String, Claims>>,
+    verified: Mutex<HashMap<String, Arc<Claims>>>,
 }
 
 #[derive(Default)]
@@ -145,18 +145,18 @@ impl TokenVerifier {
     }
 
     /// The claims of `token` if it is a valid token for this service.
-    pub async fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+    pub async fn verify(&self, token: &str) -> Result<Arc<Claims>, TokenError> {
         self.verify_for(token, &self.inner.audience).await
     }
 
     /// The claims of `token` if it is a valid token for `audience` (a ticket's, say).
-    pub async fn verify_for(&self, token: &str, audience: &str) -> Result<Claims, TokenError> {
+    pub async fn verify_for(&self, token: &str, audience: &str) -> Result<Arc<Claims>, TokenError> {
         let now = chrono::Utc::now().timestamp();
         let remembered = self.lock_verified().get(token).cloned();
         let claims = match remembered {
             Some(claims) => claims,
             None => {
-                let claims = self.check_signature(token).await?;
+                let claims = Arc::new(self.check_signature(token).await?);
                 self.remember(token, &claims, now);
                 claims
             }
@@ -255,7 +255,7 @@ impl TokenVerifier {
         }
     }
 
-    fn remember(&self, token: &str, claims: &Claims, now: i64) {
+    fn remember(&self, token: &str, claims: &Arc<Claims>, now: i64) {
         let mut verified = self.lock_verified();
         if verified.len() >= CACHE_LIMIT {
             verified.retain(|_, claims| claims.exp + LEEWAY_SECS >= now);
@@ -268,7 +268,7 @@ impl TokenVerifier {
 
     // A poisoned lock only means another request panicked mid-update of a cache; the data
     // is still a usable cache.
-    fn lock_verified(&self) -> std::sync::MutexGuard<'_, HashMap<String, Claims>> {
+    fn lock_verified(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Claims>>> {
         self.inner.verified.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
