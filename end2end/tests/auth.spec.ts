@@ -177,7 +177,7 @@ test('an administrator invites a person who then signs in, and hands out and rev
   await invite.getByLabel('Name').fill('招待 花子');
   await invite.getByLabel('Role').selectOption('operator');
   await invite.getByRole('button', { name: 'Invite' }).click();
-  const link = await page.locator('[data-invitation-link]').textContent();
+  const link = await page.locator('[data-secret="invitation-link"]').textContent();
   expect(link).toMatch(new RegExp(`^${dashboardUrl}/invite\\?token=inv_`));
   await expect(page.locator(`tr[data-user="${email}"] [data-status]`)).toHaveText('Invited');
   await page.screenshot({ path: shot('admin'), fullPage: true });
@@ -199,7 +199,7 @@ test('an administrator invites a person who then signs in, and hands out and rev
   await keys.getByLabel('Name').fill(name);
   await keys.getByLabel('Role').selectOption('viewer');
   await keys.getByRole('button', { name: 'Create key' }).click();
-  const key = (await page.locator('[data-new-api-key]').textContent())!;
+  const key = (await page.locator('[data-secret="api-key"]').textContent())!;
   expect(key).toMatch(/^sk_/);
   const exchange = () =>
     fetch(`${orderServiceUrl}/api/v1/auth/token`, {

@@ -24,6 +24,8 @@ pub mod extract;
 #[cfg(feature = "server")]
 pub mod http;
 #[cfg(feature = "server")]
+pub mod memory;
+#[cfg(feature = "server")]
 pub mod outbox;
 #[cfg(feature = "server")]
 pub mod peer;

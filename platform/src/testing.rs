@@ -6,11 +6,17 @@
 //!
 //! A route added later without a declared permission fails the check, unless it is named as
 //! public; one that declares a permission its handler does not demand fails it too.
+//!
+//! Also the tokens those tests need: minted as the Order Service would, for a service tested on
+//! its own, and a client that sends one with every request.
 
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::api::auth::Permission;
+use std::time::Duration;
+
+use crate::api::auth::{Permission, Role};
+use crate::auth::issuer::{throwaway_issuer, Grant, Issuer};
 use crate::auth::Principal;
 use crate::http::BEARER_SCHEME;
 
@@ -139,6 +145,55 @@ pub async fn check_route_table(base_url: &str, document: &Value, public: &[&str]
     }
     assert!(problems.is_empty(), "route table problems:\n{}", problems.join("\n"));
     all.len()
+}
+
+/// A token for `subject` with `role`, meant for `audience`, valid for an hour.
+pub fn token(issuer: &Issuer, subject: &str, role: &str, audience: &str) -> String {
+    issuer
+        .mint(&Grant {
+            subject: subject.into(),
+            role: role.into(),
+            audience: vec![audience.into()],
+            ttl: Duration::from_secs(3600),
+            scope: None,
+        })
+        .unwrap_or_else(|err| panic!("minting a token: {err}"))
+}
+
+/// A client whose every request carries `token`, if given. It keeps no idle connections: a
+/// service stopped and started again must not be reached through a socket of its past life.
+pub fn client_with_token(token: Option<&str>) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(token) = token {
+        let value = format!("Bearer {token}").parse().unwrap_or_else(|err| panic!("a token header: {err}"));
+        headers.insert(reqwest::header::AUTHORIZATION, value);
+    }
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(20))
+        .default_headers(headers)
+        .build()
+        .unwrap_or_else(|err| panic!("a test client: {err}"))
+}
+
+/// The callers a peer service's route table is checked with: a person of each role, the Order
+/// Service's own token, and a token signed by a key the service does not know.
+pub fn callers_of_every_kind(issuer: &Issuer, audience: &str) -> Vec<Caller> {
+    let mut callers: Vec<Caller> = Role::ALL
+        .into_iter()
+        .zip(1..)
+        .map(|(role, id)| Caller {
+            principal: Some(Principal::User { id, role }),
+            token: token(issuer, &format!("user:{id}"), role.as_str(), audience),
+        })
+        .collect();
+    callers.push(Caller {
+        principal: Some(Principal::Service { name: crate::api::auth::ORDER_SERVICE.into() }),
+        token: token(issuer, "service:order-svc", crate::auth::ROLE_SERVICE, audience),
+    });
+    let (stranger, _) = throwaway_issuer();
+    callers.push(Caller { principal: None, token: token(&stranger, "user:1", "admin", audience) });
+    callers
 }
 
 async fn send(client: &reqwest::Client, operation: &Operation, url: &str, token: Option<&str>) -> u16 {

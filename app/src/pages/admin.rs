@@ -126,31 +126,17 @@ fn People() -> impl IntoView {
         <section aria-labelledby="people-heading" class="mt-6">
             <h2 id="people-heading" class="text-lg font-semibold">"People"</h2>
             <form class="mt-3 grid gap-3 rounded-lg border border-slate-200 bg-white p-4 sm:grid-cols-4 sm:items-end" on:submit=submit aria-label="Invite a person">
-                <div>
-                    <label for="invite-email" class="block text-sm font-medium text-slate-700">"E-mail address"</label>
-                    <input id="invite-email" type="email" required class=INPUT bind:value=email />
-                </div>
-                <div>
-                    <label for="invite-name" class="block text-sm font-medium text-slate-700">"Name"</label>
-                    <input id="invite-name" type="text" required class=INPUT bind:value=name />
-                </div>
-                <div>
-                    <label for="invite-role" class="block text-sm font-medium text-slate-700">"Role"</label>
-                    <select id="invite-role" class=INPUT on:change=move |ev| {
-                        if let Some(chosen) = Role::parse(&event_target_value(&ev)) { role.set(chosen) }
-                    }>{role_options(Role::Viewer)}</select>
-                </div>
+                <TextField id="invite-email" label="E-mail address" kind="email" value=email />
+                <TextField id="invite-name" label="Name" kind="text" value=name />
+                <RoleField id="invite-role" role />
                 <button type="submit" class=BUTTON disabled=move || invite.pending().get()>"Invite"</button>
             </form>
             {move || link.get().map(|(email, href)| view! {
-                <div class="mt-3 rounded-md border border-emerald-200 bg-emerald-50 px-3 py-2 text-sm text-emerald-900" role="status">
-                    <p>{format!("Send this link to {email}; it is shown only now and sets their password once:")}</p>
-                    <p class="mt-1 break-all font-mono text-xs" data-invitation-link="">{href}</p>
-                </div>
+                <ShownOnce
+                    what=format!("Send this link to {email}; it is shown only now and sets their password once:")
+                    secret=href kind="invitation-link" />
             })}
-            {move || problem().map(|error: ServiceError| view! {
-                <div class="mt-3"><ServiceProblem error still_works="Nothing was changed." /></div>
-            })}
+            {move || problem().map(|error: ServiceError| view! { <NothingChanged error /> })}
             <Transition fallback=|| view! { <Loading what="people" /> }>
                 {move || Suspend::new(async move {
                     match people.await {
@@ -281,27 +267,15 @@ fn ApiKeys() -> impl IntoView {
             <h2 id="keys-heading" class="text-lg font-semibold">"API keys"</h2>
             <p class="mt-1 text-sm text-slate-600">"For integrators: a key is exchanged at POST /api/v1/auth/token for five-minute access tokens with the key's role."</p>
             <form class="mt-3 grid gap-3 rounded-lg border border-slate-200 bg-white p-4 sm:grid-cols-3 sm:items-end" on:submit=submit aria-label="Create an API key">
-                <div>
-                    <label for="key-name" class="block text-sm font-medium text-slate-700">"Name"</label>
-                    <input id="key-name" type="text" required class=INPUT bind:value=name />
-                </div>
-                <div>
-                    <label for="key-role" class="block text-sm font-medium text-slate-700">"Role"</label>
-                    <select id="key-role" class=INPUT on:change=move |ev| {
-                        if let Some(chosen) = Role::parse(&event_target_value(&ev)) { role.set(chosen) }
-                    }>{role_options(Role::Viewer)}</select>
-                </div>
+                <TextField id="key-name" label="Name" kind="text" value=name />
+                <RoleField id="key-role" role />
                 <button type="submit" class=BUTTON disabled=move || create.pending().get()>"Create key"</button>
             </form>
             {move || shown.get().map(|(name, key)| view! {
-                <div class="mt-3 rounded-md border border-emerald-200 bg-emerald-50 px-3 py-2 text-sm text-emerald-900" role="status">
-                    <p>{format!("The key \"{name}\" — copy it now, it is not shown again:")}</p>
-                    <p class="mt-1 break-all font-mono text-xs" data-new-api-key="">{key}</p>
-                </div>
+                <ShownOnce what=format!("The key \"{name}\" — copy it now, it is not shown again:")
+                    secret=key kind="api-key" />
             })}
-            {move || problem().map(|error: ServiceError| view! {
-                <div class="mt-3"><ServiceProblem error still_works="Nothing was changed." /></div>
-            })}
+            {move || problem().map(|error: ServiceError| view! { <NothingChanged error /> })}
             <Transition fallback=|| view! { <Loading what="API keys" /> }>
                 {move || Suspend::new(async move {
                     match keys.await {
@@ -313,6 +287,44 @@ fn ApiKeys() -> impl IntoView {
             </Transition>
         </section>
     }
+}
+
+#[component]
+fn TextField(id: &'static str, label: &'static str, kind: &'static str, value: RwSignal<String>) -> impl IntoView {
+    view! {
+        <div>
+            <label for=id class="block text-sm font-medium text-slate-700">{label}</label>
+            <input id=id type=kind required class=INPUT bind:value=value />
+        </div>
+    }
+}
+
+#[component]
+fn RoleField(id: &'static str, role: RwSignal<Role>) -> impl IntoView {
+    view! {
+        <div>
+            <label for=id class="block text-sm font-medium text-slate-700">"Role"</label>
+            <select id=id class=INPUT on:change=move |ev| {
+                if let Some(chosen) = Role::parse(&event_target_value(&ev)) { role.set(chosen) }
+            }>{role_options(role.get_untracked())}</select>
+        </div>
+    }
+}
+
+/// A secret handed out once (an invitation link, an API key); `kind` names it for the tests.
+#[component]
+fn ShownOnce(what: String, secret: String, kind: &'static str) -> impl IntoView {
+    view! {
+        <div class="mt-3 rounded-md border border-emerald-200 bg-emerald-50 px-3 py-2 text-sm text-emerald-900" role="status">
+            <p>{what}</p>
+            <p class="mt-1 break-all font-mono text-xs" data-secret=kind>{secret}</p>
+        </div>
+    }
+}
+
+#[component]
+fn NothingChanged(error: ServiceError) -> impl IntoView {
+    view! { <div class="mt-3"><ServiceProblem error still_works="Nothing was changed." /></div> }
 }
 
 #[component]

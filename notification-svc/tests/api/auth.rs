@@ -1,10 +1,8 @@
 //! Who may do what at the Notification Service, over real HTTP: every route guarded
 //! (table-driven from its OpenAPI document), and who may send.
 
-use platform::api::auth::Role;
-use platform::auth::issuer::throwaway_issuer;
-use platform::auth::Principal;
-use platform::testing::{check_route_table, Caller};
+use platform::api::auth::NOTIFICATION_SERVICE;
+use platform::testing::{callers_of_every_kind, check_route_table};
 use serde_json::Value;
 
 use crate::helpers::{client_with_token, email_request, spawn_app, token};
@@ -12,20 +10,7 @@ use crate::helpers::{client_with_token, email_request, spawn_app, token};
 #[tokio::test]
 async fn every_route_refuses_no_token_and_a_caller_without_its_permission() {
     let app = spawn_app().await;
-    let mut callers: Vec<Caller> = Role::ALL
-        .into_iter()
-        .enumerate()
-        .map(|(i, role)| Caller {
-            principal: Some(Principal::ApiKey { id: i as i64 + 1, role }),
-            token: token(&app.issuer, &format!("key:{}", i + 1), role.as_str()),
-        })
-        .collect();
-    callers.push(Caller {
-        principal: Some(Principal::Service { name: "order-svc".into() }),
-        token: token(&app.issuer, "service:order-svc", "service"),
-    });
-    let (stranger, _) = throwaway_issuer();
-    callers.push(Caller { principal: None, token: token(&stranger, "user:1", "admin") });
+    let callers = callers_of_every_kind(&app.issuer, NOTIFICATION_SERVICE);
     let document: Value =
         app.anonymous.get(format!("{}/openapi.json", app.address)).send().await.unwrap().json().await.unwrap();
     let checked = check_route_table(&app.address, &document, &[], &callers).await;

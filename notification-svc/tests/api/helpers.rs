@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use notification_svc::{Application, Config};
 use platform::api::auth::NOTIFICATION_SERVICE;
 use platform::api::notifications::{Notification, NotificationBatchOutcome, NotificationStats, NotificationStatus};
-use platform::auth::issuer::{throwaway_issuer, Grant, Issuer};
+use platform::auth::issuer::{throwaway_issuer, Issuer};
 use platform::auth::PublicKeys;
+pub use platform::testing::client_with_token;
 use platform::worker::Backoff;
 use serde_json::{json, Value};
 use sqlx::SqlitePool;
@@ -86,24 +87,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
 
 /// A token for `subject` with `role`, meant for the Notification Service, valid for an hour.
 pub fn token(issuer: &Issuer, subject: &str, role: &str) -> String {
-    issuer
-        .mint(&Grant {
-            subject: subject.into(),
-            role: role.into(),
-            audience: vec![NOTIFICATION_SERVICE.into()],
-            ttl: Duration::from_secs(3600),
-            scope: None,
-        })
-        .expect("a token")
-}
-
-/// A client whose every request carries `token`, if given.
-pub fn client_with_token(token: Option<&str>) -> reqwest::Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    if let Some(token) = token {
-        headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().expect("header"));
-    }
-    reqwest::Client::builder().default_headers(headers).build().expect("client")
+    platform::testing::token(issuer, subject, role, NOTIFICATION_SERVICE)
 }
 
 /// A valid e-mail request about `order_id`.

@@ -15,6 +15,7 @@ use platform::api::orders::{Order, OrderStatus, StatusChange};
 use platform::api::payments::Payment;
 use platform::auth::issuer::{Issuer, SigningKey};
 use platform::outbox::OutboxSettings;
+pub use platform::testing::client_with_token;
 use platform::worker::Backoff;
 use serde_json::{json, Value};
 use sqlx::SqlitePool;
@@ -183,23 +184,6 @@ pub async fn spawn_platform_with(customise: impl FnOnce(&mut Configs)) -> TestPl
         notification: Some(notification),
         _dir: dir,
     }
-}
-
-/// A client of the tests: no idle connections are kept (a service that is stopped and started
-/// again must not be reached through a socket of its previous life), and every request carries
-/// `token`, if given, as its bearer token.
-pub fn client_with_token(token: Option<&str>) -> reqwest::Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    if let Some(token) = token {
-        let value = format!("Bearer {token}").parse().expect("a token is a valid header value");
-        headers.insert(reqwest::header::AUTHORIZATION, value);
-    }
-    reqwest::Client::builder()
-        .pool_max_idle_per_host(0)
-        .timeout(Duration::from_secs(20))
-        .default_headers(headers)
-        .build()
-        .expect("test client")
 }
 
 /// Signs in at the Order Service and returns the access token.

@@ -4,38 +4,20 @@
 
 use std::time::Duration;
 
-use platform::api::auth::{Role, NOTIFICATION_SERVICE, PAYMENT_SERVICE};
-use platform::auth::issuer::{throwaway_issuer, Grant};
-use platform::auth::{Claims, Principal};
-use platform::testing::{check_route_table, Caller};
+use platform::api::auth::{NOTIFICATION_SERVICE, PAYMENT_SERVICE};
+use platform::auth::issuer::Grant;
+use platform::auth::Claims;
+use platform::testing::{callers_of_every_kind, check_route_table};
 use serde_json::{json, Value};
 
 use crate::helpers::{client_with_token, detail, spawn_app, spawn_app_with, token, TestApp};
-
-fn callers(app: &TestApp) -> Vec<Caller> {
-    let mut callers: Vec<Caller> = Role::ALL
-        .into_iter()
-        .enumerate()
-        .map(|(i, role)| Caller {
-            principal: Some(Principal::User { id: i as i64 + 1, role }),
-            token: token(&app.issuer, &format!("user:{}", i + 1), role.as_str()),
-        })
-        .collect();
-    callers.push(Caller {
-        principal: Some(Principal::Service { name: "order-svc".into() }),
-        token: token(&app.issuer, "service:order-svc", "service"),
-    });
-    // Signed by a key the Payment Service does not know.
-    let (stranger, _) = throwaway_issuer();
-    callers.push(Caller { principal: None, token: token(&stranger, "user:1", "admin") });
-    callers
-}
 
 #[tokio::test]
 async fn every_route_refuses_no_token_and_a_caller_without_its_permission() {
     let app = spawn_app().await;
     let document: Value = app.anonymous.get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
-    let checked = check_route_table(&app.address, &document, &[], &callers(&app)).await;
+    let callers = callers_of_every_kind(&app.issuer, PAYMENT_SERVICE);
+    let checked = check_route_table(&app.address, &document, &[], &callers).await;
     assert!(checked >= 7, "only {checked} operations");
     assert_eq!(document["components"]["securitySchemes"]["gateway_signature"]["name"], "gateway-signature");
 }

@@ -12,9 +12,10 @@ use payment_svc::config::{CaptureMode, Config, GatewaySettings};
 use payment_svc::domain::gateway_signature::header_value;
 use payment_svc::Application;
 use platform::api::auth::PAYMENT_SERVICE;
-use platform::auth::issuer::{throwaway_issuer, Grant, Issuer};
+use platform::auth::issuer::{throwaway_issuer, Issuer};
 use platform::auth::PublicKeys;
 use platform::outbox::OutboxSettings;
+pub use platform::testing::client_with_token;
 use platform::webhook::WebhookSecrets;
 use platform::worker::Backoff;
 use serde_json::{json, Value};
@@ -92,24 +93,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
 
 /// A token for `subject` with `role`, meant for the Payment Service, valid for an hour.
 pub fn token(issuer: &Issuer, subject: &str, role: &str) -> String {
-    issuer
-        .mint(&Grant {
-            subject: subject.into(),
-            role: role.into(),
-            audience: vec![PAYMENT_SERVICE.into()],
-            ttl: Duration::from_secs(3600),
-            scope: None,
-        })
-        .expect("a token")
-}
-
-/// A client whose every request carries `token`, if given.
-pub fn client_with_token(token: Option<&str>) -> reqwest::Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    if let Some(token) = token {
-        headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().expect("header"));
-    }
-    reqwest::Client::builder().default_headers(headers).build().expect("client")
+    platform::testing::token(issuer, subject, role, PAYMENT_SERVICE)
 }
 
 /// A URL where nothing listens: the port was free a moment ago and is closed again.
