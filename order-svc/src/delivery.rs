@@ -10,18 +10,18 @@ use platform::outbox::{Deliver, DeliveryError, OutboxEntry};
 use platform::peer::PeerError;
 
 use crate::clients::NotificationClient;
+use crate::context::Context;
 use crate::db::outbox::{KIND_NOTIFICATION, KIND_NOTIFICATION_BATCH, KIND_PAYMENT, KIND_REFUND};
 use crate::lifecycle::{self, RefundOrder, Settlement};
-use crate::routes::AppState;
 
 pub struct OrderDelivery {
-    state: AppState,
+    ctx: Context,
     notifications: NotificationClient,
 }
 
 impl OrderDelivery {
-    pub fn new(state: AppState, notifications: NotificationClient) -> OrderDelivery {
-        OrderDelivery { state, notifications }
+    pub fn new(ctx: Context, notifications: NotificationClient) -> OrderDelivery {
+        OrderDelivery { ctx, notifications }
     }
 
     #[tracing::instrument(skip_all, fields(key = %entry.idempotency_key))]
@@ -52,7 +52,7 @@ impl OrderDelivery {
     #[tracing::instrument(skip_all, fields(key = %entry.idempotency_key))]
     async fn refund(&self, entry: &OutboxEntry) -> Result<(), DeliveryError> {
         let refund: RefundOrder = entry.payload()?;
-        let payments = &self.state.payments;
+        let payments = &self.ctx.payments;
         let Some(payment) = payments.payment_for_order(refund.order_id).await? else {
             // Paid without a payment can only come from a hand-made status change: there is
             // nothing to give back.
@@ -86,7 +86,7 @@ impl OrderDelivery {
     #[tracing::instrument(skip_all, fields(key = %entry.idempotency_key))]
     async fn pay(&self, entry: &OutboxEntry) -> Result<(), DeliveryError> {
         let payment: NewPayment = entry.payload()?;
-        let order = lifecycle::load_order(&self.state.db.read, payment.order_id)
+        let order = lifecycle::load_order(&self.ctx.db.read, payment.order_id)
             .await
             .map_err(|err| DeliveryError::Retry(err.to_string()))?
             .ok_or_else(|| DeliveryError::Permanent(format!("order {} does not exist", payment.order_id)))?;
@@ -95,8 +95,8 @@ impl OrderDelivery {
             tracing::info!(order_id = order.id, status = order.status.as_str(), "payment no longer awaited");
             return Ok(());
         }
-        let result = self.state.payments.create_payment(&payment, &entry.idempotency_key).await;
-        match lifecycle::settle_payment(&self.state, order, result, None).await {
+        let result = self.ctx.payments.create_payment(&payment, &entry.idempotency_key).await;
+        match lifecycle::settle_payment(&self.ctx, order, result, None).await {
             Ok(Settlement::Settled(_)) => Ok(()),
             Ok(Settlement::Unresolved { reason, .. }) => Err(DeliveryError::Retry(reason)),
             Err(err) => Err(DeliveryError::Retry(err.to_string())),

@@ -21,30 +21,26 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use anyhow::Context;
+use anyhow::Context as _;
 use chrono::Utc;
 use futures::{StreamExt, TryStreamExt};
 use platform::api::imports::{ImportStatus, NotifyMode};
-use platform::api::notifications::NewNotificationBatch;
 use platform::api::orders::{NewOrder, OrderStatus};
 use platform::api::payments::{BatchPayment, NewPaymentBatch, PaymentBatchOutcome, PaymentStatus};
-use platform::outbox::Outbox;
 use platform::peer::PeerError;
 use platform::worker::Backoff;
-use sqlx::SqliteConnection;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::context::Context;
 use crate::db;
-use crate::db::history::Entry;
 use crate::db::imports::{ImportOrderRow, StagedRow};
-use crate::db::outbox::KIND_NOTIFICATION_BATCH;
 use crate::domain::import::{self as rules, PaidOrder, MAX_BATCH_BYTES, MAX_BATCH_ITEMS};
 use crate::domain::import_file::{self, FileEncoding, ImportFile};
+use crate::domain::keys::payment_key;
 use crate::domain::status::{payment_failed_reason, REASON_PAYMENT_COMPLETED};
 use crate::domain::ValidOrder;
-use crate::lifecycle::payment_key;
-use crate::routes::AppState;
+use crate::lifecycle::{self, Emails};
 
 /// Orders per chunk: one Payment Service batch, one outbox row of e-mails (or a few).
 pub const CHUNK_ORDERS: i64 = 500;
@@ -69,22 +65,22 @@ impl Importer {
 
     /// Starts (or resumes) the import `id`. `file` is the upload just read, if this process
     /// has it; otherwise the stored file is read again.
-    pub fn start(&self, state: AppState, id: String, file: Option<ImportFile>) {
+    pub fn start(&self, ctx: Context, id: String, file: Option<ImportFile>) {
         let stop = self.stop.clone();
         let backoff = self.backoff;
         self.tasks.spawn(async move {
             tokio::select! {
                 () = stop.cancelled() => tracing::info!(import_id = %id, "import paused by shutdown; it resumes at the next start"),
-                () = run(state, id.clone(), file, backoff) => {}
+                () = run(ctx, id.clone(), file, backoff) => {}
             }
         });
     }
 
     /// Resumes every import a previous process left unfinished.
-    pub async fn resume_unfinished(&self, state: &AppState) -> anyhow::Result<()> {
-        for id in db::imports::unfinished(&state.db.read).await? {
+    pub async fn resume_unfinished(&self, ctx: &Context) -> anyhow::Result<()> {
+        for id in db::imports::unfinished(&ctx.db.read).await? {
             tracing::info!(import_id = %id, "resuming import");
-            self.start(state.clone(), id, None);
+            self.start(ctx.clone(), id, None);
         }
         Ok(())
     }
@@ -111,10 +107,10 @@ impl Importer {
 /// Drives the import to its end, retrying whatever fails (a peer or the database) with
 /// backoff: every step is safe to repeat.
 #[tracing::instrument(skip_all, fields(import_id = %id))]
-async fn run(state: AppState, id: String, mut file: Option<ImportFile>, backoff: Backoff) {
+async fn run(ctx: Context, id: String, mut file: Option<ImportFile>, backoff: Backoff) {
     let mut attempts = 0;
     loop {
-        match run_once(&state, &id, file.take(), backoff).await {
+        match run_once(&ctx, &id, file.take(), backoff).await {
             Ok(()) => return,
             Err(err) => {
                 attempts += 1;
@@ -126,41 +122,41 @@ async fn run(state: AppState, id: String, mut file: Option<ImportFile>, backoff:
     }
 }
 
-async fn run_once(state: &AppState, id: &str, file: Option<ImportFile>, backoff: Backoff) -> anyhow::Result<()> {
-    let row = db::imports::fetch(&state.db.write, id).await?.with_context(|| format!("import {id} vanished"))?;
+async fn run_once(ctx: &Context, id: &str, file: Option<ImportFile>, backoff: Backoff) -> anyhow::Result<()> {
+    let row = db::imports::fetch(&ctx.db.write, id).await?.with_context(|| format!("import {id} vanished"))?;
     let notify = row.notify()?;
     match row.status()? {
         ImportStatus::Validating => {
             let file = match file {
                 Some(file) => file,
-                None => match reread(state, id, &row.encoding).await? {
+                None => match reread(ctx, id, &row.encoding).await? {
                     Ok(file) => file,
                     Err(problem) => {
-                        let mut conn = state.db.write.acquire().await?;
+                        let mut conn = ctx.db.write.acquire().await?;
                         db::imports::finish(&mut conn, id, ImportStatus::Failed, Some(&problem), Utc::now()).await?;
                         return Ok(());
                     }
                 },
             };
-            stage(state, id, file).await?;
+            stage(ctx, id, file).await?;
         }
         ImportStatus::Processing => {}
         _ => return Ok(()),
     }
-    let staged = db::imports::staged_count(&state.db.write, id).await?;
+    let staged = db::imports::staged_count(&ctx.db.write, id).await?;
     let chunks = (0..staged).step_by(CHUNK_ORDERS as usize).map(|start| start..(start + CHUNK_ORDERS).min(staged));
     futures::stream::iter(chunks)
-        .map(|seqs| process_chunk(state, id, notify, seqs, backoff))
+        .map(|seqs| process_chunk(ctx, id, notify, seqs, backoff))
         .buffer_unordered(CONCURRENT_CHUNKS)
         .try_collect::<()>()
         .await?;
-    finish(state, id, notify).await
+    finish(ctx, id, notify).await
 }
 
 /// The stored file of an import interrupted while validating, read again the way it was
 /// read first. `Err` with the reason if it cannot be (which would mean it changed).
-async fn reread(state: &AppState, id: &str, encoding: &str) -> anyhow::Result<Result<ImportFile, String>> {
-    let Some(bytes) = db::imports::load_file(&state.db.write, id).await? else {
+async fn reread(ctx: &Context, id: &str, encoding: &str) -> anyhow::Result<Result<ImportFile, String>> {
+    let Some(bytes) = db::imports::load_file(&ctx.db.write, id).await? else {
         return Ok(Err("the uploaded file was lost before it was validated; upload it again".into()));
     };
     let encoding = FileEncoding::parse_param(encoding).ok();
@@ -169,7 +165,7 @@ async fn reread(state: &AppState, id: &str, encoding: &str) -> anyhow::Result<Re
 }
 
 /// Step 1: the file's valid orders and its error report, and the import on to `processing`.
-async fn stage(state: &AppState, id: &str, file: ImportFile) -> anyhow::Result<()> {
+async fn stage(ctx: &Context, id: &str, file: ImportFile) -> anyhow::Result<()> {
     let rows: Vec<StagedRow> = file
         .orders
         .iter()
@@ -183,7 +179,7 @@ async fn stage(state: &AppState, id: &str, file: ImportFile) -> anyhow::Result<(
             })
         })
         .collect::<anyhow::Result<_>>()?;
-    let mut tx = state.db.write.begin().await?;
+    let mut tx = ctx.db.write.begin().await?;
     db::imports::stage(&mut tx, id, &rows, &file.errors, file.failed_orders).await?;
     tx.commit().await?;
     tracing::info!(orders = rows.len(), errors = file.errors.len(), "import staged");
@@ -211,18 +207,18 @@ fn read_chunk(rows: Vec<ImportOrderRow>) -> anyhow::Result<Vec<ChunkOrder>> {
 /// or one still being charged when a repeated batch asked).
 #[tracing::instrument(level = "debug", skip_all, fields(chunk = seqs.start))]
 async fn process_chunk(
-    state: &AppState,
+    ctx: &Context,
     id: &str,
     notify: NotifyMode,
     seqs: Range<i64>,
     backoff: Backoff,
 ) -> anyhow::Result<()> {
-    let rows = db::imports::unfinished_orders(&state.db.write, id, seqs.clone()).await?;
+    let rows = db::imports::unfinished_orders(&ctx.db.write, id, seqs.clone()).await?;
     if rows.iter().any(|row| row.state == "staged") {
-        create_orders(state, id, &read_chunk(rows)?, seqs.clone()).await?;
+        create_orders(ctx, id, &read_chunk(rows)?, seqs.clone()).await?;
     }
     for attempt in 0.. {
-        let created = read_chunk(db::imports::unfinished_orders(&state.db.write, id, seqs.clone()).await?)?;
+        let created = read_chunk(db::imports::unfinished_orders(&ctx.db.write, id, seqs.clone()).await?)?;
         if created.is_empty() {
             return Ok(());
         }
@@ -230,14 +226,14 @@ async fn process_chunk(
             tracing::info!(orders = created.len(), "payments not settled yet; asking again");
             tokio::time::sleep(backoff.delay(attempt)).await;
         }
-        let outcome = pay(state, &created, backoff).await;
-        settle(state, id, notify, &created, outcome).await?;
+        let outcome = pay(ctx, &created, backoff).await;
+        settle(ctx, id, notify, &created, outcome).await?;
     }
     Ok(())
 }
 
 /// `staged` → `created`: the orders, their items and history, in one transaction.
-async fn create_orders(state: &AppState, id: &str, chunk: &[ChunkOrder], seqs: Range<i64>) -> anyhow::Result<()> {
+async fn create_orders(ctx: &Context, id: &str, chunk: &[ChunkOrder], seqs: Range<i64>) -> anyhow::Result<()> {
     let now = Utc::now();
     let to_create: Vec<(&str, &ValidOrder)> = chunk
         .iter()
@@ -245,7 +241,7 @@ async fn create_orders(state: &AppState, id: &str, chunk: &[ChunkOrder], seqs: R
         .map(|order| (order.row.order_ref.as_str(), &order.order))
         .collect();
     let by_ref: HashMap<&str, &ValidOrder> = to_create.iter().copied().collect();
-    let mut tx = state.db.write.begin().await?;
+    let mut tx = ctx.db.write.begin().await?;
     let created = db::orders::insert_imported(&mut tx, id, &to_create, now).await?;
     let items: Vec<_> = created
         .iter()
@@ -263,7 +259,7 @@ async fn create_orders(state: &AppState, id: &str, chunk: &[ChunkOrder], seqs: R
 /// The Payment Service's answer for a chunk, asked again until it gives one. A refusal of
 /// the whole request (which validated items cannot cause: a Payment Service too old to know
 /// the batch endpoint, say) is retried too, loudly: only an item's own answer fails an order.
-async fn pay(state: &AppState, chunk: &[ChunkOrder], backoff: Backoff) -> PaymentBatchOutcome {
+async fn pay(ctx: &Context, chunk: &[ChunkOrder], backoff: Backoff) -> PaymentBatchOutcome {
     let payments: Vec<BatchPayment> = chunk
         .iter()
         .filter_map(|order| {
@@ -281,7 +277,7 @@ async fn pay(state: &AppState, chunk: &[ChunkOrder], backoff: Backoff) -> Paymen
         let batch = NewPaymentBatch { payments: batch };
         let mut attempts = 0;
         let answer = loop {
-            match state.payments.pay_batch(&batch).await {
+            match ctx.payments.pay_batch(&batch).await {
                 Ok(answer) => break answer,
                 Err(err) => {
                     attempts += 1;
@@ -302,7 +298,7 @@ async fn pay(state: &AppState, chunk: &[ChunkOrder], backoff: Backoff) -> Paymen
 /// `created` → `paid` | `failed`, with the orders' new statuses and history, the e-mails and
 /// the counts, in one transaction.
 async fn settle(
-    state: &AppState,
+    ctx: &Context,
     id: &str,
     notify: NotifyMode,
     chunk: &[ChunkOrder],
@@ -326,43 +322,47 @@ async fn settle(
         }
     }
 
-    let mut tx = state.db.write.begin().await?;
-    let paid = db::orders::update_status_of(&mut tx, &captured, OrderStatus::PaymentProcessing, OrderStatus::Paid, now)
-        .await?;
+    let mut tx = ctx.db.write.begin().await?;
+    // Through the same transition as a single order's, effects included: the confirmation is
+    // batched per chunk, or left to the digest (or to nobody) as the import's notify mode says.
+    let email_of = |order_id: i64, template| {
+        let order = by_order.get(&order_id)?;
+        Some(rules::email(order_id, &order.order, template))
+    };
+    // Named after the first order of the chunk: a later pass over the same chunk e-mails other
+    // orders, so its rows must not share the key (which would drop them).
+    let key_prefix = format!("import-{id}-emails-{}", chunk.iter().map(|order| order.row.seq).min().unwrap_or(0));
+    let emails = match notify {
+        NotifyMode::PerOrder => Emails::Batched { key_prefix: &key_prefix },
+        NotifyMode::Digest | NotifyMode::None => Emails::Skipped,
+    };
+    let captured_changes: Vec<(i64, Option<&str>)> =
+        captured.iter().map(|&order_id| (order_id, Some(REASON_PAYMENT_COMPLETED))).collect();
+    lifecycle::change_many(
+        &mut tx,
+        OrderStatus::PaymentProcessing,
+        OrderStatus::Paid,
+        &captured_changes,
+        &email_of,
+        emails,
+        now,
+    )
+    .await?;
     let refused_ids: Vec<i64> = refused.iter().map(|(order_id, _)| *order_id).collect();
-    let back_to_pending =
-        db::orders::update_status_of(&mut tx, &refused_ids, OrderStatus::PaymentProcessing, OrderStatus::Pending, now)
-            .await?;
-    let reasons: HashMap<i64, String> =
+    let reasons: Vec<(i64, String)> =
         refused.iter().map(|(order_id, detail)| (*order_id, payment_failed_reason(detail))).collect();
-    let mut history: Vec<Entry> = paid
-        .iter()
-        .map(|&order_id| Entry {
-            order_id,
-            from: Some(OrderStatus::PaymentProcessing),
-            to: OrderStatus::Paid,
-            reason: Some(REASON_PAYMENT_COMPLETED),
-        })
-        .collect();
-    history.extend(back_to_pending.iter().map(|order_id| Entry {
-        order_id: *order_id,
-        from: Some(OrderStatus::PaymentProcessing),
-        to: OrderStatus::Pending,
-        reason: reasons.get(order_id).map(String::as_str),
-    }));
-    db::history::insert_many(&mut tx, &history, now).await?;
-
-    if notify == NotifyMode::PerOrder {
-        let paid_orders: Vec<&ChunkOrder> =
-            paid.iter().filter_map(|order_id| by_order.get(order_id).copied()).collect();
-        // Named after the first of these orders: a later pass over the same chunk e-mails
-        // other orders, so its rows must not share the key (which would drop them).
-        if let Some(first) = paid_orders.iter().map(|order| order.row.seq).min() {
-            let emails =
-                paid_orders.iter().filter_map(|order| Some(rules::confirmation(order.row.order_id?, &order.order)));
-            enqueue_emails(&mut tx, &format!("import-{id}-emails-{first}"), emails.collect()).await?;
-        }
-    }
+    let refused_changes: Vec<(i64, Option<&str>)> =
+        reasons.iter().map(|(order_id, reason)| (*order_id, Some(reason.as_str()))).collect();
+    lifecycle::change_many(
+        &mut tx,
+        OrderStatus::PaymentProcessing,
+        OrderStatus::Pending,
+        &refused_changes,
+        &email_of,
+        emails,
+        now,
+    )
+    .await?;
 
     let errors: Vec<_> = refused
         .iter()
@@ -383,42 +383,28 @@ async fn settle(
     db::imports::insert_errors(&mut tx, id, &errors).await?;
     db::imports::count_outcomes(&mut tx, id, succeeded.len() as i64, refused.len() as i64).await?;
     tx.commit().await?;
-    state.outbox.wake();
-    Ok(())
-}
-
-/// The e-mails as outbox rows of at most one Notification Service batch each, keyed
-/// `{prefix}-{n}`.
-async fn enqueue_emails(
-    conn: &mut SqliteConnection,
-    prefix: &str,
-    emails: Vec<platform::api::notifications::BatchNotification>,
-) -> sqlx::Result<()> {
-    for (n, batch) in rules::batches(emails, MAX_BATCH_ITEMS, MAX_BATCH_BYTES).into_iter().enumerate() {
-        let batch = NewNotificationBatch { notifications: batch };
-        Outbox::enqueue(&mut *conn, KIND_NOTIFICATION_BATCH, &batch, &format!("{prefix}-{n}")).await?;
-    }
+    ctx.outbox.wake();
     Ok(())
 }
 
 /// Step 3: the digests, if asked for, and the final status, in one transaction.
-async fn finish(state: &AppState, id: &str, notify: NotifyMode) -> anyhow::Result<()> {
-    let digests = if notify == NotifyMode::Digest { digests(state, id).await? } else { Vec::new() };
-    let mut tx = state.db.write.begin().await?;
-    enqueue_emails(&mut tx, &format!("import-{id}-digests"), digests).await?;
+async fn finish(ctx: &Context, id: &str, notify: NotifyMode) -> anyhow::Result<()> {
+    let digests = if notify == NotifyMode::Digest { digests(ctx, id).await? } else { Vec::new() };
+    let mut tx = ctx.db.write.begin().await?;
+    lifecycle::enqueue_email_batches(&mut tx, &format!("import-{id}-digests"), digests).await?;
     let (succeeded, failed) = db::imports::outcome_counts(&mut tx, id).await?;
     let status = rules::final_status(succeeded, failed);
     db::imports::finish(&mut tx, id, status, None, Utc::now()).await?;
     tx.commit().await?;
-    state.outbox.wake();
+    ctx.outbox.wake();
     tracing::info!(status = status.as_str(), succeeded, failed, "import finished");
     Ok(())
 }
 
 /// One digest per customer, listing the import's orders that are paid now (an order still
 /// awaiting capture gets its own confirmation when the webhook completes it).
-async fn digests(state: &AppState, id: &str) -> anyhow::Result<Vec<platform::api::notifications::BatchNotification>> {
-    let rows = db::imports::paid_orders(&state.db.write, id).await?;
+async fn digests(ctx: &Context, id: &str) -> anyhow::Result<Vec<platform::api::notifications::BatchNotification>> {
+    let rows = db::imports::paid_orders(&ctx.db.write, id).await?;
     let paid = rows
         .into_iter()
         .filter_map(|row| Some((row.order_id?, row)))

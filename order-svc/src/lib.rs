@@ -7,6 +7,7 @@
 
 pub mod clients;
 pub mod config;
+pub mod context;
 pub mod db;
 pub mod delivery;
 pub mod domain;

@@ -7,36 +7,31 @@
 //! effects. The peers are called only after the commit, by the outbox worker — except the
 //! payment of a new order, which 002 §5 makes synchronous.
 
-use chrono::Utc;
-use platform::api::notifications::{NewEmail, OrderLine, OrderSummary, TemplateName};
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use platform::api::notifications::{
+    BatchMessage, BatchNotification, NewEmail, NewNotificationBatch, OrderLine, OrderSummary, TemplateName,
+};
 use platform::api::orders::{Order, OrderItem, OrderStatus};
 use platform::api::payments::{NewPayment, Payment, PaymentStatus};
 use platform::outbox::Outbox;
 use platform::peer::PeerError;
 use platform::{ApiError, ApiResult};
 use serde::{Deserialize, Serialize};
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqlitePool};
 
+use crate::context::Context;
 use crate::db;
-use crate::db::outbox::{KIND_NOTIFICATION, KIND_PAYMENT, KIND_REFUND};
+use crate::db::history::Entry;
+use crate::db::outbox::{KIND_NOTIFICATION, KIND_NOTIFICATION_BATCH, KIND_PAYMENT, KIND_REFUND};
+use crate::domain::import::{batches, MAX_BATCH_BYTES, MAX_BATCH_ITEMS};
+use crate::domain::keys::{email_key, payment_key, refund_key};
 use crate::domain::status::{self, payment_failed_reason, Effect, REASON_PAYMENT_COMPLETED};
 use crate::domain::ValidOrder;
-use crate::routes::AppState;
 
 /// How many times a change is re-read and re-decided after losing a race to another one.
 const MAX_RACES: usize = 3;
-
-pub fn payment_key(order_id: i64) -> String {
-    format!("order-{order_id}-payment")
-}
-
-pub fn email_key(order_id: i64, template: TemplateName) -> String {
-    format!("order-{order_id}-email-{}", template.as_str())
-}
-
-pub fn refund_key(order_id: i64) -> String {
-    format!("order-{order_id}-refund")
-}
 
 /// Payload of a `refund` outbox row.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -58,9 +53,9 @@ pub async fn load_order(pool: &SqlitePool, order_id: i64) -> ApiResult<Option<Or
 /// the order as `payment_processing` (with a payment row that becomes due only if this
 /// request never finishes), then the outcome.
 #[tracing::instrument(skip_all, fields(order_id))]
-pub async fn create_order(state: &AppState, order: ValidOrder) -> ApiResult<Order> {
+pub async fn create_order(ctx: &Context, order: ValidOrder) -> ApiResult<Order> {
     let now = Utc::now();
-    let mut tx = state.db.write.begin().await?;
+    let mut tx = ctx.db.write.begin().await?;
     let order_id = db::orders::insert_order(&mut tx, &order, OrderStatus::PaymentProcessing, now).await?;
     tracing::Span::current().record("order_id", order_id);
     let items = db::orders::insert_items(&mut tx, order_id, &order.items).await?;
@@ -68,7 +63,7 @@ pub async fn create_order(state: &AppState, order: ValidOrder) -> ApiResult<Orde
     db::history::insert_creation(&mut tx, order_id, now).await?;
     let payment = NewPayment { order_id, amount: order.total_amount, currency: order.currency };
     let key = payment_key(order_id);
-    let due_at = platform::db::now_millis() + millis(state.settings.payment_call_lease);
+    let due_at = platform::db::now_millis() + millis(ctx.settings.payment_call_lease);
     Outbox::enqueue_at(&mut tx, KIND_PAYMENT, &payment, &key, due_at).await?;
     tx.commit().await?;
 
@@ -85,16 +80,16 @@ pub async fn create_order(state: &AppState, order: ValidOrder) -> ApiResult<Orde
         created_at: now,
         updated_at: now,
     };
-    let result = state.payments.create_payment(&payment, &key).await;
-    match settle_payment(state, created, result, Some(&key)).await? {
+    let result = ctx.payments.create_payment(&payment, &key).await;
+    match settle_payment(ctx, created, result, Some(&key)).await? {
         Settlement::Settled(order) => Ok(order),
         Settlement::Unresolved { order, reason } => {
             // The outcome is unknown; the payment row retries it with the same key soon.
             tracing::warn!(order_id, %reason, "payment service unavailable; payment will be retried");
-            let due_at = platform::db::now_millis() + millis(state.settings.payment_retry_delay);
-            let mut conn = state.db.write.acquire().await?;
+            let due_at = platform::db::now_millis() + millis(ctx.settings.payment_retry_delay);
+            let mut conn = ctx.db.write.acquire().await?;
             db::outbox::reschedule(&mut conn, &key, due_at).await?;
-            state.outbox.wake();
+            ctx.outbox.wake();
             Ok(order)
         }
     }
@@ -114,7 +109,7 @@ pub enum Settlement {
 /// unchanged (the webhook will finish it). `resolve_key` names the payment outbox row to
 /// delete in the same transaction, when the caller is the request that wrote it.
 pub async fn settle_payment(
-    state: &AppState,
+    ctx: &Context,
     order: Order,
     result: Result<Payment, PeerError>,
     resolve_key: Option<&str>,
@@ -131,7 +126,7 @@ pub async fn settle_payment(
                     tracing::warn!(order_id = order.id, "payment answered as already refunded; order left as it is");
                 }
                 if let Some(key) = resolve_key {
-                    let mut conn = state.db.write.acquire().await?;
+                    let mut conn = ctx.db.write.acquire().await?;
                     db::outbox::delete_undelivered(&mut conn, key).await?;
                 }
                 return Ok(Settlement::Settled(order));
@@ -140,21 +135,20 @@ pub async fn settle_payment(
         Err(PeerError::Refused { detail, .. }) => (OrderStatus::Pending, payment_failed_reason(&detail)),
         Err(PeerError::Unavailable(reason)) => return Ok(Settlement::Unresolved { order, reason }),
     };
-    if let Ok(effects) = status::transition(order.status, to) {
-        if let Some(changed) = apply(state, &order, to, Some(&reason), effects, resolve_key).await? {
+    if order.status.can_become(to) {
+        if let Some(changed) = apply(ctx, &order, to, Some(&reason), resolve_key).await? {
             return Ok(Settlement::Settled(changed));
         }
     }
     // Something else moved the order first (the payment webhook, usually): the outcome is
     // recorded either way, so report the order as it is now.
     if let Some(key) = resolve_key {
-        let mut conn = state.db.write.acquire().await?;
+        let mut conn = ctx.db.write.acquire().await?;
         db::outbox::delete_undelivered(&mut conn, key).await?;
     }
     // Only the order row can have changed: items are never written after creation.
-    let row = db::orders::fetch_order(&state.db.read, order.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Order", order.id))?;
+    let row =
+        db::orders::fetch_order(&ctx.db.read, order.id).await?.ok_or_else(|| ApiError::not_found("Order", order.id))?;
     Ok(Settlement::Settled(row.into_order(order.items)?))
 }
 
@@ -172,19 +166,17 @@ pub enum Decision {
 /// Loads the order, asks `decide` what to do given its status, and applies that through the
 /// status machine. If another change commits in between, decides again on the new status.
 #[tracing::instrument(skip_all, fields(order_id = order_id))]
-pub async fn change_status<F>(state: &AppState, order_id: i64, mut decide: F) -> ApiResult<Order>
+pub async fn change_status<F>(ctx: &Context, order_id: i64, mut decide: F) -> ApiResult<Order>
 where
     F: FnMut(OrderStatus) -> ApiResult<Decision>,
 {
     for _ in 0..MAX_RACES {
-        let order =
-            load_order(&state.db.read, order_id).await?.ok_or_else(|| ApiError::not_found("Order", order_id))?;
+        let order = load_order(&ctx.db.read, order_id).await?.ok_or_else(|| ApiError::not_found("Order", order_id))?;
         let (to, reason) = match decide(order.status)? {
             Decision::Keep => return Ok(order),
             Decision::Move { to, reason } => (to, reason),
         };
-        let effects = status::transition(order.status, to).map_err(|err| ApiError::Conflict(err.to_string()))?;
-        if let Some(changed) = apply(state, &order, to, reason.as_deref(), effects, None).await? {
+        if let Some(changed) = apply(ctx, &order, to, reason.as_deref(), None).await? {
             return Ok(changed);
         }
     }
@@ -194,41 +186,126 @@ where
 /// One status change in one transaction. `None` if the order was no longer in
 /// `order.status` (nothing is written then).
 async fn apply(
-    state: &AppState,
+    ctx: &Context,
     order: &Order,
     to: OrderStatus,
     reason: Option<&str>,
-    effects: &[Effect],
     resolve_key: Option<&str>,
 ) -> ApiResult<Option<Order>> {
     let now = Utc::now();
-    let mut tx = state.db.write.begin().await?;
-    if !db::orders::update_status(&mut tx, order.id, order.status, to, now).await? {
+    let mut tx = ctx.db.write.begin().await?;
+    let email_of = |_: i64, template: TemplateName| Some(email_for(order, template));
+    let moved =
+        change_many(&mut tx, order.status, to, &[(order.id, reason)], &email_of, Emails::EachOrder, now).await?;
+    if moved.is_empty() {
         return Ok(None);
-    }
-    db::history::insert(&mut tx, order.id, order.status, to, reason, now).await?;
-    for effect in effects {
-        match *effect {
-            Effect::Email(template) => {
-                let email = email_for(order, template);
-                Outbox::enqueue(&mut tx, KIND_NOTIFICATION, &email, &email_key(order.id, template)).await?;
-            }
-            Effect::Refund => {
-                let refund = RefundOrder { order_id: order.id, reason: reason.map(str::to_owned) };
-                Outbox::enqueue(&mut tx, KIND_REFUND, &refund, &refund_key(order.id)).await?;
-            }
-        }
     }
     if let Some(key) = resolve_key {
         db::outbox::delete_undelivered(&mut tx, key).await?;
     }
     tx.commit().await?;
-    if !effects.is_empty() {
-        state.outbox.wake();
-    }
+    ctx.outbox.wake();
     // The history table is the record; this line is for following a flow while debugging.
     tracing::debug!(order_id = order.id, from = order.status.as_str(), to = to.as_str(), "order status changed");
     Ok(Some(Order { status: to, updated_at: now, ..order.clone() }))
+}
+
+/// How the e-mails of a status change reach the outbox.
+#[derive(Debug, Clone, Copy)]
+pub enum Emails<'a> {
+    /// One row per e-mail: a single order's change.
+    EachOrder,
+    /// In rows of one Notification Service batch each, keyed `{prefix}-{n}`: an import's.
+    Batched { key_prefix: &'a str },
+    /// None at all: an import whose notify mode sends no per-order e-mails.
+    Skipped,
+}
+
+/// The change of `orders` (id and the history's reason) from `from` to `to`, in the caller's
+/// transaction: the guarded update — only the orders still in `from` move —, a history row
+/// for each, and the effects of the transition (`status::transition`), with `email_of` making
+/// an order's e-mail for a template. Returns the ids that moved.
+///
+/// Every path that changes a status goes through here, a single order's as an import's
+/// thousand, so an effect added to a transition reaches every order it applies to.
+pub async fn change_many(
+    tx: &mut SqliteConnection,
+    from: OrderStatus,
+    to: OrderStatus,
+    orders: &[(i64, Option<&str>)],
+    email_of: &(dyn Fn(i64, TemplateName) -> Option<NewEmail> + Sync),
+    emails: Emails<'_>,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<i64>> {
+    let effects = status::transition(from, to).map_err(|err| ApiError::Conflict(err.to_string()))?;
+    // One order takes the statements every single change uses (cached, and cheaper than a
+    // list of one); a batch takes one statement for the many.
+    let moved: Vec<(i64, Option<&str>)> = match orders {
+        [] => Vec::new(),
+        [(id, reason)] => {
+            if db::orders::update_status(&mut *tx, *id, from, to, now).await? {
+                db::history::insert(&mut *tx, *id, from, to, *reason, now).await?;
+                vec![(*id, *reason)]
+            } else {
+                Vec::new()
+            }
+        }
+        _ => {
+            let ids: Vec<i64> = orders.iter().map(|(id, _)| *id).collect();
+            let moved: HashSet<i64> =
+                db::orders::update_status_of(&mut *tx, &ids, from, to, now).await?.into_iter().collect();
+            let moved: Vec<(i64, Option<&str>)> = orders.iter().copied().filter(|(id, _)| moved.contains(id)).collect();
+            let history: Vec<Entry> =
+                moved.iter().map(|&(order_id, reason)| Entry { order_id, from: Some(from), to, reason }).collect();
+            db::history::insert_many(&mut *tx, &history, now).await?;
+            moved
+        }
+    };
+    for effect in effects {
+        match (*effect, emails) {
+            (Effect::Email(_), Emails::Skipped) => {}
+            (Effect::Email(template), Emails::EachOrder) => {
+                for (order_id, _) in &moved {
+                    if let Some(email) = email_of(*order_id, template) {
+                        Outbox::enqueue(&mut *tx, KIND_NOTIFICATION, &email, &email_key(*order_id, template)).await?;
+                    }
+                }
+            }
+            (Effect::Email(template), Emails::Batched { key_prefix }) => {
+                let batch: Vec<BatchNotification> = moved
+                    .iter()
+                    .filter_map(|(order_id, _)| {
+                        let email = email_of(*order_id, template)?;
+                        Some(BatchNotification {
+                            idempotency_key: email_key(*order_id, template),
+                            message: BatchMessage::Email(email),
+                        })
+                    })
+                    .collect();
+                enqueue_email_batches(&mut *tx, &format!("{key_prefix}-{}", template.as_str()), batch).await?;
+            }
+            (Effect::Refund, _) => {
+                for (order_id, reason) in &moved {
+                    let refund = RefundOrder { order_id: *order_id, reason: reason.map(str::to_owned) };
+                    Outbox::enqueue(&mut *tx, KIND_REFUND, &refund, &refund_key(*order_id)).await?;
+                }
+            }
+        }
+    }
+    Ok(moved.into_iter().map(|(id, _)| id).collect())
+}
+
+/// E-mails as outbox rows of at most one Notification Service batch each, keyed `{prefix}-{n}`.
+pub async fn enqueue_email_batches(
+    conn: &mut SqliteConnection,
+    prefix: &str,
+    emails: Vec<BatchNotification>,
+) -> sqlx::Result<()> {
+    for (n, batch) in batches(emails, MAX_BATCH_ITEMS, MAX_BATCH_BYTES).into_iter().enumerate() {
+        let batch = NewNotificationBatch { notifications: batch };
+        Outbox::enqueue(&mut *conn, KIND_NOTIFICATION_BATCH, &batch, &format!("{prefix}-{n}")).await?;
+    }
+    Ok(())
 }
 
 /// The e-mail request for `template`, from the order as it is when the change commits.
@@ -263,13 +340,6 @@ mod tests {
     use super::*;
     use platform::api::orders::OrderItem;
     use platform::{Currency, Yen};
-
-    #[test]
-    fn idempotency_keys_follow_the_documented_shape() {
-        assert_eq!(payment_key(7), "order-7-payment");
-        assert_eq!(refund_key(7), "order-7-refund");
-        assert_eq!(email_key(7, TemplateName::OrderShipped), "order-7-email-ORDER_SHIPPED");
-    }
 
     #[test]
     fn the_email_carries_the_whole_order_summary() {

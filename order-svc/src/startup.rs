@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::Context as _;
 use axum::Router;
 use platform::db::Database;
 use platform::outbox::{Outbox, OutboxWorker};
@@ -15,10 +15,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clients::{NotificationClient, PaymentClient};
 use crate::config::Config;
+use crate::context::{Context, Settings};
 use crate::delivery::OrderDelivery;
 use crate::identity::IdentityProvider;
 use crate::importer::Importer;
-use crate::routes::{self, AppState, Settings};
+use crate::routes::{self, AppState};
 
 /// Margin beyond the payment timeout before a new order's payment row is due: the request's
 /// own call has ended by then, one way or the other.
@@ -58,7 +59,7 @@ impl Application {
             .context("cannot set up sign-in and tokens")?;
         let tokens = identity.service_tokens();
         let outbox = Outbox::new();
-        let state = AppState {
+        let core = Context {
             db: db.clone(),
             payments: PaymentClient::new(&config.payment_service_url, config.payment_timeout, tokens.clone()),
             outbox: outbox.clone(),
@@ -66,6 +67,9 @@ impl Application {
                 payment_call_lease: config.payment_timeout + PAYMENT_LEASE_MARGIN,
                 payment_retry_delay: config.outbox.backoff.base,
             },
+        };
+        let state = AppState {
+            core: core.clone(),
             // An import retries sooner than the outbox's longest delay: it is being watched.
             importer: Importer::new(Backoff { base: config.outbox.backoff.base, max: IMPORT_RETRY_MAX }),
             verifier: identity.verifier(),
@@ -75,8 +79,7 @@ impl Application {
         };
         let notifications =
             NotificationClient::new(&config.notification_service_url, config.notification_timeout, tokens);
-        let worker =
-            OutboxWorker::new(db.write.clone(), OrderDelivery::new(state.clone(), notifications), config.outbox);
+        let worker = OutboxWorker::new(db.write.clone(), OrderDelivery::new(core, notifications), config.outbox);
         let (api, openapi) = routes::router(state.clone());
         let router = platform::http::finish(api, openapi, db.read.clone(), &config.http);
         let port = listener.local_addr()?.port();
@@ -99,7 +102,11 @@ impl Application {
         // the caller's token.
         let workers_stop = stop.child_token();
         let worker = self.worker.spawn(self.outbox.waker(), workers_stop.clone());
-        self.state.importer.resume_unfinished(&self.state).await.context("cannot resume the unfinished imports")?;
+        self.state
+            .importer
+            .resume_unfinished(&self.state.core)
+            .await
+            .context("cannot resume the unfinished imports")?;
         // Imports and their event streams stop as soon as the service does, so that an open
         // stream does not keep the graceful shutdown waiting.
         let importer = self.state.importer.clone();

@@ -63,23 +63,19 @@ fn order_lines(order: &ValidOrder) -> Vec<OrderLine> {
         .collect()
 }
 
-/// The confirmation of one imported order, under the same idempotency key as the
-/// confirmation of any other order, so that no path can send it twice.
-pub fn confirmation(order_id: i64, order: &ValidOrder) -> BatchNotification {
-    let template = TemplateName::OrderConfirmation;
-    BatchNotification {
-        idempotency_key: crate::lifecycle::email_key(order_id, template),
-        message: BatchMessage::Email(NewEmail {
-            order_id,
-            recipient: order.customer_email.as_str().to_owned(),
-            template,
-            order: OrderSummary {
-                customer_name: order.customer_name.as_str().to_owned(),
-                items: order_lines(order),
-                total_amount: order.total_amount,
-                currency: order.currency,
-            },
-        }),
+/// The e-mail `template` of one imported order. Its status change puts it in the outbox under
+/// the same idempotency key as the same e-mail of any other order, so no path sends it twice.
+pub fn email(order_id: i64, order: &ValidOrder, template: TemplateName) -> NewEmail {
+    NewEmail {
+        order_id,
+        recipient: order.customer_email.as_str().to_owned(),
+        template,
+        order: OrderSummary {
+            customer_name: order.customer_name.as_str().to_owned(),
+            items: order_lines(order),
+            total_amount: order.total_amount,
+            currency: order.currency,
+        },
     }
 }
 
@@ -222,12 +218,11 @@ mod tests {
     }
 
     #[test]
-    fn a_confirmation_uses_the_key_of_every_other_confirmation() {
+    fn an_imported_orders_email_carries_the_whole_order() {
         let order = valid("a@example.jp", "田中", &[("ノートPC", 2, 89_800)]);
-        let email = confirmation(42, &order);
-        assert_eq!(email.idempotency_key, "order-42-email-ORDER_CONFIRMATION");
-        let BatchMessage::Email(email) = email.message else { panic!("not an e-mail") };
-        assert_eq!(email.order_id, 42);
+        let email = email(42, &order, TemplateName::OrderConfirmation);
+        assert_eq!((email.order_id, email.template), (42, TemplateName::OrderConfirmation));
+        assert_eq!(email.recipient, "a@example.jp");
         assert_eq!(email.order.total_amount, Yen::new(179_600));
         assert_eq!(email.order.items[0].product_name, "ノートPC");
     }

@@ -5,6 +5,7 @@
 pub mod identity;
 pub mod import;
 pub mod import_file;
+pub mod keys;
 pub mod status;
 
 // The rules of a new order are shared with the dashboard, so they live in `platform`.

@@ -183,5 +183,5 @@ pub async fn rotate_signing_key(
     responses((status = 200, description = "The key set", body = Object))
 )]
 pub async fn jwks(State(state): State<AppState>) -> ApiResult<Json<JwkSet>> {
-    Ok(Json(keys::published(&state.db, state.identity.access_ttl()).await?))
+    Ok(Json(keys::published(&state.core.db, state.identity.access_ttl()).await?))
 }

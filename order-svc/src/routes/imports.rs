@@ -139,7 +139,7 @@ pub async fn create_import(
         unknown_columns: &file.unknown_columns,
         created_at: Utc::now(),
     };
-    let mut tx = state.db.write.begin().await?;
+    let mut tx = state.core.db.write.begin().await?;
     if !db::imports::insert(&mut tx, &new).await? {
         // A concurrent upload of the same file or key won the insert.
         drop(tx);
@@ -153,7 +153,7 @@ pub async fn create_import(
     } else {
         db::imports::store_file(&mut tx, &id, &bytes).await?;
         tx.commit().await?;
-        state.importer.start(state.clone(), id.clone(), Some(file));
+        state.importer.start(state.core.clone(), id.clone(), Some(file));
     }
     tracing::info!(import_id = %id, dry_run, notify = notify.as_str(), "import accepted");
     let import = load(&state, &id).await?;
@@ -180,7 +180,7 @@ async fn existing_import(
 ) -> ApiResult<Option<Response>> {
     // Asked of the writer, which has seen every committed import.
     let Some((row, same_file)) =
-        db::imports::find_existing(&state.db.write, key.map(IdempotencyKey::as_str), sha256, dry_run).await?
+        db::imports::find_existing(&state.core.db.write, key.map(IdempotencyKey::as_str), sha256, dry_run).await?
     else {
         return Ok(None);
     };
@@ -255,7 +255,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 async fn load(state: &AppState, id: &str) -> ApiResult<Import> {
-    let row = db::imports::fetch(&state.db.write, id).await?.ok_or_else(|| ApiError::not_found("Import", id))?;
+    let row = db::imports::fetch(&state.core.db.write, id).await?.ok_or_else(|| ApiError::not_found("Import", id))?;
     Ok(row.into_import()?)
 }
 
@@ -287,8 +287,8 @@ pub async fn list_imports(
     Query(query): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let (skip, limit) = super::page(query.skip, query.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
-    let total = db::imports::count(&state.db.read).await?;
-    let imports = db::imports::list(&state.db.read, skip, limit)
+    let total = db::imports::count(&state.core.db.read).await?;
+    let imports = db::imports::list(&state.core.db.read, skip, limit)
         .await?
         .into_iter()
         .map(db::imports::ImportRow::into_import)
@@ -310,7 +310,7 @@ pub async fn get_import(
     _caller: Authorized<require::Read>,
     Path(import_id): Path<String>,
 ) -> ApiResult<Json<Import>> {
-    let row = db::imports::fetch(&state.db.read, &import_id)
+    let row = db::imports::fetch(&state.core.db.read, &import_id)
         .await?
         .ok_or_else(|| ApiError::not_found("Import", &import_id))?;
     Ok(Json(row.into_import()?))
@@ -349,17 +349,17 @@ pub async fn get_errors(
     Path(import_id): Path<String>,
     Query(query): Query<ErrorsQuery>,
 ) -> ApiResult<Response> {
-    let row = db::imports::fetch(&state.db.read, &import_id)
+    let row = db::imports::fetch(&state.core.db.read, &import_id)
         .await?
         .ok_or_else(|| ApiError::not_found("Import", &import_id))?;
     match query.format.as_deref().map(str::trim).unwrap_or("json") {
         "json" | "" => {
             let (skip, limit) = super::page(query.skip, query.limit, DEFAULT_ERROR_LIMIT, MAX_ERROR_LIMIT)?;
-            let errors = db::imports::errors(&state.db.read, &import_id, skip, limit).await?;
+            let errors = db::imports::errors(&state.core.db.read, &import_id, skip, limit).await?;
             Ok(([(TOTAL_COUNT_HEADER, row.error_count.to_string())], Json(errors)).into_response())
         }
         "csv" => {
-            let errors = db::imports::errors(&state.db.read, &import_id, 0, i64::MAX).await?;
+            let errors = db::imports::errors(&state.core.db.read, &import_id, 0, i64::MAX).await?;
             let csv = errors_csv(&errors)?;
             let disposition = format!("attachment; filename=\"import-{import_id}-errors.csv\"");
             Ok((
@@ -418,7 +418,7 @@ pub async fn events_ticket(
     caller: Authorized<require::Read>,
     Path(import_id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<EventsTicket>)> {
-    if db::imports::fetch(&state.db.read, &import_id).await?.is_none() {
+    if db::imports::fetch(&state.core.db.read, &import_id).await?.is_none() {
         return Err(ApiError::not_found("Import", &import_id));
     }
     Ok((StatusCode::CREATED, Json(state.identity.events_ticket(&caller.principal, &import_id)?)))
@@ -457,7 +457,7 @@ pub async fn import_events(
         Some(ticket) => state.identity.check_events_ticket(ticket, &import_id).await?,
         None => drop(bearer?),
     }
-    if db::imports::fetch(&state.db.read, &import_id).await?.is_none() {
+    if db::imports::fetch(&state.core.db.read, &import_id).await?.is_none() {
         return Err(ApiError::not_found("Import", &import_id));
     }
     let state_stopping = state.importer.stopping();
@@ -470,7 +470,7 @@ pub async fn import_events(
                 if last.is_some() {
                     tokio::time::sleep(PROGRESS_POLL).await;
                 }
-                let now = match db::imports::fetch(&state.db.read, &import_id).await {
+                let now = match db::imports::fetch(&state.core.db.read, &import_id).await {
                     Ok(row) => row?.into_import().ok()?,
                     Err(err) => {
                         tracing::warn!(error = %err, "cannot read the import's progress; trying again");

@@ -11,40 +11,24 @@ pub mod users;
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::FromRef;
 use axum::Router;
 use platform::auth::TokenVerifier;
-use platform::db::Database;
-use platform::outbox::Outbox;
 use platform::webhook::WebhookSecrets;
 use platform::{ApiError, ApiResult};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::clients::PaymentClient;
+use crate::context::Context;
 use crate::identity::IdentityProvider;
 use crate::importer::Importer;
 
-/// Timings of the payment of a new order.
-#[derive(Debug, Clone, Copy)]
-pub struct Settings {
-    /// How long the payment row of a new order waits before the worker may take it over: the
-    /// request makes the call itself, so the row only matters if the request never finishes.
-    /// Longer than the payment timeout, so the two never call at once.
-    pub payment_call_lease: Duration,
-    /// When an unanswered payment is first retried.
-    pub payment_retry_delay: Duration,
-}
-
 #[derive(Clone, FromRef)]
 pub struct AppState {
-    /// Reads through `db.read`, every write through the single `db.write` connection.
-    pub db: Database,
-    pub payments: PaymentClient,
-    pub outbox: Outbox,
-    pub settings: Settings,
+    /// The database, the Payment Service's client, the outbox: what the lifecycle and the
+    /// importer work with.
+    pub core: Context,
     pub importer: Importer,
     pub identity: IdentityProvider,
     /// Checks the bearer tokens of `Authorized<P>`.

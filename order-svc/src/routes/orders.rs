@@ -74,7 +74,8 @@ pub async fn create_order(
     // Detached so that a client hanging up mid-payment does not leave the order waiting for
     // the recovery path: the outcome is recorded now either way.
     let order =
-        platform::telemetry::run_to_completion(async move { lifecycle::create_order(&state, order).await }).await??;
+        platform::telemetry::run_to_completion(async move { lifecycle::create_order(&state.core, order).await })
+            .await??;
     Ok((StatusCode::CREATED, Json(order)))
 }
 
@@ -130,11 +131,11 @@ pub async fn list_orders(
         filter = filter.email_containing(text);
     }
 
-    let total = db::orders::count_orders(&state.db.read, &filter).await?;
-    let rows = db::orders::list_orders(&state.db.read, &filter, skip, limit).await?;
+    let total = db::orders::count_orders(&state.core.db.read, &filter).await?;
+    let rows = db::orders::list_orders(&state.core.db.read, &filter, skip, limit).await?;
     let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
     let mut items: HashMap<i64, Vec<OrderItem>> = HashMap::with_capacity(ids.len());
-    for item in db::orders::fetch_items_of(&state.db.read, &ids).await? {
+    for item in db::orders::fetch_items_of(&state.core.db.read, &ids).await? {
         items.entry(item.order_id).or_default().push(item.into());
     }
     let orders = rows
@@ -163,7 +164,7 @@ pub async fn get_stats(
     _caller: Authorized<require::Read>,
 ) -> ApiResult<Json<OrderStats>> {
     let today_starts_at = platform::japan_time::start_of_day(Utc::now());
-    let stats = db::orders::stats(&state.db.read, today_starts_at).await?;
+    let stats = db::orders::stats(&state.core.db.read, today_starts_at).await?;
     Ok(Json(stats))
 }
 
@@ -185,7 +186,7 @@ pub async fn get_order(
     _caller: Authorized<require::Read>,
     Path(order_id): Path<i64>,
 ) -> ApiResult<Json<Order>> {
-    let order = lifecycle::load_order(&state.db.read, order_id).await?;
+    let order = lifecycle::load_order(&state.core.db.read, order_id).await?;
     order.map(Json).ok_or_else(|| ApiError::not_found("Order", order_id))
 }
 
@@ -207,7 +208,7 @@ pub async fn get_history(
     _caller: Authorized<require::Read>,
     Path(order_id): Path<i64>,
 ) -> ApiResult<Json<Vec<StatusChange>>> {
-    let rows = db::history::fetch(&state.db.read, order_id).await?;
+    let rows = db::history::fetch(&state.core.db.read, order_id).await?;
     // Every order is created with its history, so no rows means no order.
     if rows.is_empty() {
         return Err(ApiError::not_found("Order", order_id));
@@ -244,7 +245,7 @@ pub async fn update_status(
         StatusReason::parse(update.reason.as_deref()).map_err(ApiError::Unprocessable)?.map(StatusReason::into_inner);
     let to = update.status;
     let order =
-        lifecycle::change_status(&state, order_id, |_| Ok(Decision::Move { to, reason: reason.clone() })).await?;
+        lifecycle::change_status(&state.core, order_id, |_| Ok(Decision::Move { to, reason: reason.clone() })).await?;
     Ok(Json(order))
 }
 
@@ -269,7 +270,7 @@ pub async fn cancel_order(
     _caller: Authorized<require::ManageOrders>,
     Path(order_id): Path<i64>,
 ) -> ApiResult<Json<Order>> {
-    let order = lifecycle::change_status(&state, order_id, |_| {
+    let order = lifecycle::change_status(&state.core, order_id, |_| {
         Ok(Decision::Move { to: OrderStatus::Cancelled, reason: Some(REASON_CANCELLED_BY_REQUEST.to_owned()) })
     })
     .await?;
@@ -310,7 +311,7 @@ pub async fn payment_webhook(
         )));
     }
     let now = now_millis();
-    let mut conn = state.db.write.acquire().await?;
+    let mut conn = state.core.db.write.acquire().await?;
     let first_time =
         db::webhook_receipts::record(&mut conn, &webhook.signature, &webhook.id, now, now - WEBHOOK_RECEIPT_MS).await?;
     drop(conn);
@@ -319,7 +320,7 @@ pub async fn payment_webhook(
         return Err(ApiError::BadRequest("replayed webhook: this signed message was received already".into()));
     }
     tracing::info!(order_id, payment_id = event.payment_id, status = event.status.as_str(), "payment webhook");
-    let order = lifecycle::change_status(&state, order_id, |current| {
+    let order = lifecycle::change_status(&state.core, order_id, |current| {
         match on_payment_event(current, event.status, event.reason.as_deref()) {
             Ok(PaymentEventAction::Transition { to, reason }) => Ok(Decision::Move { to, reason: Some(reason) }),
             Ok(PaymentEventAction::NoChange) => Ok(Decision::Keep),
