@@ -44,7 +44,7 @@ impl OrderDelivery {
             )));
         }
         for refused in outcome.results.iter().filter(|result| result.status >= 400) {
-            tracing::error!(key = %refused.idempotency_key, detail = ?refused.detail, "e-mail refused by the Notification Service");
+            tracing::error!(key = ?refused.idempotency_key, detail = ?refused.detail, "e-mail refused by the Notification Service");
         }
         Ok(())
     }

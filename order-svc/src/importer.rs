@@ -265,7 +265,7 @@ async fn pay(ctx: &Context, chunk: &[ChunkOrder], backoff: Backoff) -> PaymentBa
         .filter_map(|order| {
             let order_id = order.row.order_id?;
             Some(BatchPayment {
-                idempotency_key: payment_key(order_id),
+                idempotency_key: Some(payment_key(order_id)),
                 order_id,
                 amount: order.order.total_amount,
                 currency: order.order.currency,

@@ -11,6 +11,7 @@ pub mod context;
 pub mod db;
 pub mod delivery;
 pub mod domain;
+pub mod housekeeping;
 pub mod identity;
 pub mod importer;
 pub mod lifecycle;

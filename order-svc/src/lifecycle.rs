@@ -25,6 +25,7 @@ use crate::context::Context;
 use crate::db;
 use crate::db::history::Entry;
 use crate::db::outbox::{KIND_NOTIFICATION, KIND_NOTIFICATION_BATCH, KIND_PAYMENT, KIND_REFUND};
+use crate::domain::idempotency::{self, Repeat};
 use crate::domain::import::{batches, MAX_BATCH_BYTES, MAX_BATCH_ITEMS};
 use crate::domain::keys::{email_key, payment_key, refund_key};
 use crate::domain::status::{self, payment_failed_reason, Effect, REASON_PAYMENT_COMPLETED};
@@ -53,11 +54,15 @@ pub async fn load_order(pool: &SqlitePool, order_id: i64) -> ApiResult<Option<Or
 /// the order as `payment_processing` (with a payment row that becomes due only if this
 /// request never finishes), then the outcome.
 #[tracing::instrument(skip_all, fields(order_id))]
-pub async fn create_order(ctx: &Context, order: ValidOrder) -> ApiResult<Order> {
+pub async fn create_order(ctx: &Context, order: ValidOrder, request: Option<RequestKey<'_>>) -> ApiResult<Order> {
     let now = Utc::now();
     let mut tx = ctx.db.write.begin().await?;
     let order_id = db::orders::insert_order(&mut tx, &order, OrderStatus::PaymentProcessing, now).await?;
     tracing::Span::current().record("order_id", order_id);
+    if let Some(request) = request {
+        // With the order, so that a retry after a crash finds it instead of making another.
+        db::order_requests::attach_order(&mut tx, request.caller, request.key, order_id).await?;
+    }
     let items = db::orders::insert_items(&mut tx, order_id, &order.items).await?;
     let items: Vec<OrderItem> = items.into_iter().map(OrderItem::from).collect();
     db::history::insert_creation(&mut tx, order_id, now).await?;
@@ -91,6 +96,88 @@ pub async fn create_order(ctx: &Context, order: ValidOrder) -> ApiResult<Order> 
             db::outbox::reschedule(&mut conn, &key, due_at).await?;
             ctx.outbox.wake();
             Ok(order)
+        }
+    }
+}
+
+/// A creation's `Idempotency-Key`, which is its caller's own: two callers may use the same.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestKey<'a> {
+    /// The subject of the caller's token.
+    pub caller: &'a str,
+    pub key: &'a str,
+}
+
+/// The answer to a creation with an `Idempotency-Key`.
+#[derive(Debug)]
+pub enum Created {
+    New(Order),
+    /// A retry: the first answer (or, after a crash, the order as it is now), verbatim.
+    Replayed {
+        status: u16,
+        body: String,
+    },
+}
+
+/// Creates the order at most once per caller and key: the same key and body again is
+/// answered as the first time; with another body, 422; while the first may still be running
+/// (within the payment's lease), 409. `request_hash` fingerprints the body.
+pub async fn create_order_once(
+    ctx: &Context,
+    order: ValidOrder,
+    request: RequestKey<'_>,
+    request_hash: &str,
+) -> ApiResult<Created> {
+    let RequestKey { caller, key } = request;
+    let now = platform::db::now_millis();
+    let mut conn = ctx.db.write.acquire().await?;
+    if !db::order_requests::claim(&mut conn, caller, key, request_hash, now).await? {
+        // On the writer connection already held: it has seen the claim that won.
+        let earlier = db::order_requests::find(&mut conn, caller, key, now)
+            .await?
+            .ok_or_else(|| ApiError::Conflict("the Idempotency-Key is being released; try again".into()))?;
+        match idempotency::judge(&earlier, request_hash, millis(ctx.settings.payment_call_lease)) {
+            Repeat::Replay { status, body } => return Ok(Created::Replayed { status, body }),
+            Repeat::OtherBody => {
+                return Err(ApiError::Unprocessable(
+                    "this Idempotency-Key was used with another request body; use a new key for a new order".into(),
+                ))
+            }
+            Repeat::InProgress => {
+                return Err(ApiError::Conflict(
+                    "a request with this Idempotency-Key is still being processed; retry shortly".into(),
+                ))
+            }
+            Repeat::OrderOf(order_id) => {
+                // Created a lease ago at least: every reader has seen it.
+                let order =
+                    load_order(&ctx.db.read, order_id).await?.ok_or_else(|| ApiError::not_found("Order", order_id))?;
+                let body = serde_json::to_string(&order).map_err(anyhow::Error::from)?;
+                db::order_requests::answer(&mut conn, caller, key, 201, &body).await?;
+                return Ok(Created::Replayed { status: 201, body });
+            }
+            Repeat::TakeOver => {
+                if !db::order_requests::reclaim(&mut conn, caller, key, now).await? {
+                    return Err(ApiError::Conflict(
+                        "another retry took this Idempotency-Key over; retry shortly".into(),
+                    ));
+                }
+            }
+        }
+    }
+    drop(conn);
+    match create_order(ctx, order, Some(request)).await {
+        Ok(order) => {
+            let body = serde_json::to_string(&order).map_err(anyhow::Error::from)?;
+            let mut conn = ctx.db.write.acquire().await?;
+            db::order_requests::answer(&mut conn, caller, key, 201, &body).await?;
+            Ok(Created::New(order))
+        }
+        Err(err) => {
+            // Nothing was created if no order was attached: a retry starts afresh.
+            let mut conn = ctx.db.write.acquire().await?;
+            db::order_requests::release(&mut conn, caller, key).await?;
+            Err(err)
         }
     }
 }
@@ -277,7 +364,7 @@ pub async fn change_many(
                     .filter_map(|(order_id, _)| {
                         let email = email_of(*order_id, template)?;
                         Some(BatchNotification {
-                            idempotency_key: email_key(*order_id, template),
+                            idempotency_key: Some(email_key(*order_id, template)),
                             message: BatchMessage::Email(email),
                         })
                     })

@@ -17,6 +17,7 @@ use crate::clients::{NotificationClient, PaymentClient};
 use crate::config::Config;
 use crate::context::{Context, Settings};
 use crate::delivery::OrderDelivery;
+use crate::housekeeping::Housekeeping;
 use crate::identity::IdentityProvider;
 use crate::importer::Importer;
 use crate::routes::{self, AppState};
@@ -102,6 +103,7 @@ impl Application {
         // the caller's token.
         let workers_stop = stop.child_token();
         let worker = self.worker.spawn(self.outbox.waker(), workers_stop.clone());
+        let housekeeping = Housekeeping::new(self.state.core.db.clone()).spawn(workers_stop.clone());
         self.state
             .importer
             .resume_unfinished(&self.state.core)
@@ -119,6 +121,7 @@ impl Application {
         workers_stop.cancel();
         self.state.importer.shutdown().await;
         worker.await.context("the outbox worker panicked")?;
+        housekeeping.await.context("the housekeeping worker panicked")?;
         served.context("the HTTP server failed")?;
         Ok(())
     }

@@ -53,7 +53,13 @@ pub fn plan(items: &[BatchNotification]) -> ApiResult<Vec<Intake>> {
         .iter()
         .enumerate()
         .map(|(index, item)| {
-            let accepted = IdempotencyKey::parse(&item.idempotency_key).and_then(|key| {
+            let key = match &item.idempotency_key {
+                Some(key) => IdempotencyKey::parse(key),
+                // Stored under a key of its own that nothing else can repeat: the rows are told
+                // apart by their keys, and an item without one is never a duplicate.
+                None => IdempotencyKey::parse(&format!("unkeyed-{}", uuid::Uuid::new_v4())),
+            };
+            let accepted = key.and_then(|key| {
                 let notification = match &item.message {
                     BatchMessage::Email(email) => AcceptedNotification::email(email)?,
                     BatchMessage::Digest(digest) => AcceptedNotification::digest(digest)?,
@@ -142,7 +148,7 @@ mod tests {
 
     fn email(key: &str, order_id: i64) -> BatchNotification {
         BatchNotification {
-            idempotency_key: key.into(),
+            idempotency_key: Some(key.into()),
             message: BatchMessage::Email(NewEmail {
                 order_id,
                 recipient: "tanaka@example.co.jp".into(),
@@ -194,8 +200,8 @@ mod tests {
             bad_recipient,
             digest_as_email,
             email("k".repeat(201).as_str(), 4),
-            BatchNotification { idempotency_key: "digest-1".into(), message: BatchMessage::Digest(digest()) },
-            BatchNotification { idempotency_key: "digest-2".into(), message: BatchMessage::Digest(empty_digest) },
+            BatchNotification { idempotency_key: Some("digest-1".into()), message: BatchMessage::Digest(digest()) },
+            BatchNotification { idempotency_key: Some("digest-2".into()), message: BatchMessage::Digest(empty_digest) },
             email("  ", 5),
         ];
         let plan = plan(&items).unwrap();
@@ -246,7 +252,7 @@ mod tests {
         let outcome = outcome(&items, &plan, &stored).unwrap();
         assert_eq!((outcome.queued, outcome.duplicates, outcome.rejected), (1, 2, 1));
         let answers: Vec<_> =
-            outcome.results.iter().map(|r| (r.idempotency_key.as_str(), r.status, r.notification_id)).collect();
+            outcome.results.iter().map(|r| (r.idempotency_key.as_deref().unwrap_or(""), r.status, r.notification_id)).collect();
         assert_eq!(
             answers,
             vec![("new", 202, Some(11)), ("old", 200, Some(5)), ("bad", 422, None), ("new", 200, Some(11))]

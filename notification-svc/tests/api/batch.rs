@@ -43,7 +43,7 @@ async fn a_batch_of_emails_is_queued_pending_then_sent_and_listed() {
 
     assert_eq!((outcome.queued, outcome.duplicates, outcome.rejected), (3, 0, 0));
     assert_eq!(statuses_of(&outcome), vec![202, 202, 202]);
-    let keys: Vec<_> = outcome.results.iter().map(|r| r.idempotency_key.as_str()).collect();
+    let keys: Vec<_> = outcome.results.iter().map(|r| r.idempotency_key.as_deref().unwrap_or_default()).collect();
     assert_eq!(keys, vec!["order-1-confirmation", "order-2-confirmation", "order-3-confirmation"]);
     assert!(outcome.results.iter().all(|r| r.detail.is_none()), "{outcome:?}");
     let ids = ids_of(&outcome);
@@ -134,7 +134,7 @@ async fn an_invalid_item_is_refused_alone_and_the_others_are_queued() {
     assert!(detail(6).contains("orders[1].items"), "{}", detail(6));
     assert!(outcome.results[1..7].iter().all(|r| r.notification_id.is_none()));
     assert_eq!(outcome.results[8].notification_id, outcome.results[0].notification_id, "same key, same notification");
-    assert_eq!(outcome.results[2].idempotency_key, "k".repeat(201), "the key is echoed as sent");
+    assert_eq!(outcome.results[2].idempotency_key, Some("k".repeat(201)), "the key is echoed as sent");
 
     assert_eq!(app.row_count().await, 2);
     let digest = app.notification(outcome.results[7].notification_id.unwrap()).await;
@@ -280,4 +280,18 @@ async fn a_thousand_emails_are_queued_at_once_whatever_the_send_rate() {
     let stats = app.stats().await;
     assert!(stats.pending >= 950, "{stats:?}");
     assert_eq!(app.row_count().await, 1000);
+}
+
+#[tokio::test]
+async fn an_item_without_a_key_is_queued_every_time_it_is_sent() {
+    let app = spawn_app().await;
+    let mut unkeyed = batch_item("unused", "email", email_request(51));
+    unkeyed.as_object_mut().unwrap().remove("idempotency_key");
+    for round in 1..=2 {
+        let outcome = app.accept_batch(&[unkeyed.clone()]).await;
+        assert_eq!(statuses_of(&outcome), vec![202], "round {round}");
+        assert_eq!(outcome.results[0].idempotency_key, None);
+    }
+    let stored: Vec<Notification> = app.get("/api/v1/notifications/order/51").await.json().await.unwrap();
+    assert_eq!(stored.len(), 2, "no key, no de-duplication");
 }

@@ -67,3 +67,11 @@ pub async fn clear(conn: &mut SqliteConnection, scope: Scope, subject: &str, exp
         .await?;
     Ok(())
 }
+
+/// Forgets the windows that began before `before`.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn forget_before(conn: &mut SqliteConnection, before: i64) -> sqlx::Result<u64> {
+    let done =
+        sqlx::query("DELETE FROM login_failures WHERE window_started_at < ?1").bind(before).execute(conn).await?;
+    Ok(done.rows_affected())
+}

@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod history;
 pub mod imports;
 pub mod login_failures;
+pub mod order_requests;
 pub mod orders;
 pub mod outbox;
 pub mod sessions;

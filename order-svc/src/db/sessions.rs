@@ -71,3 +71,15 @@ pub async fn revoke_all_of(conn: &mut SqliteConnection, user_id: i64, now: DateT
         .await?;
     Ok(done.rows_affected())
 }
+
+/// Forgets the sessions that can no longer be used (expired, or signed out a day ago).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn forget_ended(conn: &mut SqliteConnection, now_ms: i64) -> sqlx::Result<u64> {
+    let day_ago = chrono::Utc::now() - chrono::Duration::days(1);
+    let done = sqlx::query("DELETE FROM sessions WHERE expires_at < ?1 OR idle_expires_at < ?1 OR revoked_at < ?2")
+        .bind(now_ms)
+        .bind(day_ago)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}

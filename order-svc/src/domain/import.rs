@@ -114,7 +114,7 @@ pub fn digests(batch_id: &str, orders: &[PaidOrder]) -> Vec<BatchNotification> {
                 format!("import-{batch_id}-digest-{number}-{part}")
             };
             digests.push(BatchNotification {
-                idempotency_key: key,
+                idempotency_key: Some(key),
                 message: BatchMessage::Digest(NewDigestEmail {
                     recipient: first.customer_email.as_str().to_owned(),
                     customer_name: first.customer_name.as_str().to_owned(),
@@ -238,7 +238,7 @@ mod tests {
             vec![paid(1, "A-1", "b@example.jp"), paid(2, "B-1", "a@example.jp"), paid(3, "A-2", "B@Example.jp")];
         let digests = digests("imp", &orders);
         assert_eq!(digests.len(), 2);
-        assert_eq!(digests[0].idempotency_key, "import-imp-digest-0");
+        assert_eq!(digests[0].idempotency_key.as_deref(), Some("import-imp-digest-0"));
         let BatchMessage::Digest(first) = &digests[0].message else { panic!("not a digest") };
         assert_eq!(first.recipient, "b@example.jp");
         assert_eq!(first.customer_name, "name of A-1");
@@ -266,7 +266,7 @@ mod tests {
             })
             .collect();
         assert_eq!(sizes, [1_000, 1_000, 500]);
-        let keys: Vec<&str> = digests.iter().map(|d| d.idempotency_key.as_str()).collect();
+        let keys: Vec<&str> = digests.iter().filter_map(|d| d.idempotency_key.as_deref()).collect();
         assert_eq!(keys, ["import-imp-digest-0", "import-imp-digest-0-1", "import-imp-digest-0-2"]);
         // Many lines per order cut sooner: 60 orders of 100 lines is 6,000 lines.
         let items: Vec<(&str, i64, i64)> = (0..100).map(|_| ("p", 1, 100)).collect();

@@ -2,6 +2,7 @@
 //! are allowed and what each one sets in motion, and the rules of identity (secrets,
 //! passwords, sign-in throttling). Everything here is unit-tested in place.
 
+pub mod idempotency;
 pub mod identity;
 pub mod import;
 pub mod import_file;

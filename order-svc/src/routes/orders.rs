@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use chrono::Utc;
 use platform::api::orders::{
@@ -14,7 +15,7 @@ use platform::api::orders::{
 use platform::api::{ErrorBody, TOTAL_COUNT_HEADER};
 use platform::auth::{require, Authorized};
 use platform::db::now_millis;
-use platform::extract::{Json, Path, Query};
+use platform::extract::{IdempotencyKey, Json, Path, Query};
 use platform::webhook::SignedWebhook;
 use platform::{ApiError, ApiResult};
 use serde::Deserialize;
@@ -24,9 +25,10 @@ use utoipa_axum::routes;
 use super::AppState;
 use crate::db;
 use crate::db::orders::OrderFilter;
+use crate::domain::idempotency::fingerprint;
 use crate::domain::status::{on_payment_event, PaymentEventAction, REASON_CANCELLED_BY_REQUEST};
 use crate::domain::{StatusReason, ValidOrder};
-use crate::lifecycle::{self, Decision};
+use crate::lifecycle::{self, Created, Decision, RequestKey};
 
 const DEFAULT_LIMIT: i64 = 20;
 const MAX_LIMIT: i64 = 100;
@@ -52,31 +54,61 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The answer is 201 whatever the payment's outcome: `paid`, `pending` when the payment was
 /// refused (the reason is in the history), or `payment_processing` while the outcome is not
 /// known yet (deferred capture, or the Payment Service unreachable and retried).
+///
+/// With an `Idempotency-Key` (the caller's own: keys of different callers never meet), the
+/// order is created once: the same key and body again is answered with the first answer,
+/// verbatim; the key with another body is 422; while the first request is still running,
+/// 409. Keys are kept 24 hours.
 #[utoipa::path(
     post,
     path = "/api/v1/orders/",
     tag = "orders",
     security(("bearer" = ["manage_orders"])),
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "Makes a retry safe: the same key and body return the first answer (1 … 200 visible characters; kept 24 hours)")),
     request_body = NewOrder,
     responses(
-        (status = 201, description = "Order created", body = Order),
+        (status = 201, description = "Order created (or, for a repeated Idempotency-Key, the first answer)", body = Order),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "The caller may not manage orders", body = ErrorBody),
-        (status = 422, description = "Invalid order", body = ErrorBody),
+        (status = 409, description = "A request with this Idempotency-Key is still running", body = ErrorBody),
+        (status = 422, description = "Invalid order, or an Idempotency-Key used with another body", body = ErrorBody),
     )
 )]
 pub async fn create_order(
     State(state): State<AppState>,
-    _caller: Authorized<require::ManageOrders>,
-    Json(order): Json<NewOrder>,
-) -> ApiResult<impl IntoResponse> {
-    let order = ValidOrder::parse(order).map_err(|err| ApiError::Unprocessable(err.to_string()))?;
+    caller: Authorized<require::ManageOrders>,
+    headers: HeaderMap,
+    Json(body): Json<NewOrder>,
+) -> ApiResult<Response> {
+    let key = IdempotencyKey::from_headers(&headers)?;
+    let request_hash = match &key {
+        Some(_) => Some(fingerprint(&serde_json::to_vec(&body).map_err(anyhow::Error::from)?)),
+        None => None,
+    };
+    let order = ValidOrder::parse(body).map_err(|err| ApiError::Unprocessable(err.to_string()))?;
+    let caller = caller.principal.subject();
     // Detached so that a client hanging up mid-payment does not leave the order waiting for
     // the recovery path: the outcome is recorded now either way.
-    let order =
-        platform::telemetry::run_to_completion(async move { lifecycle::create_order(&state.core, order).await })
-            .await??;
-    Ok((StatusCode::CREATED, Json(order)))
+    let created = platform::telemetry::run_to_completion(async move {
+        match (key, request_hash) {
+            (Some(key), Some(hash)) => {
+                let request = RequestKey { caller: &caller, key: key.as_str() };
+                lifecycle::create_order_once(&state.core, order, request, &hash).await
+            }
+            _ => lifecycle::create_order(&state.core, order, None).await.map(Created::New),
+        }
+    })
+    .await??;
+    Ok(match created {
+        Created::New(order) => (StatusCode::CREATED, Json(order)).into_response(),
+        Created::Replayed { status, body } => (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED),
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response(),
+    })
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -149,7 +149,7 @@ pub struct RawPaymentBatch {
 /// What a result echoes of its item, read even from an item that is otherwise unreadable.
 struct ItemId {
     order_id: i64,
-    idempotency_key: String,
+    idempotency_key: Option<String>,
 }
 
 /// Reads one item of a batch into the request its single call would make, refusing it in that
@@ -157,13 +157,13 @@ struct ItemId {
 fn read_item(raw: serde_json::Value) -> (ItemId, Result<PaymentRequest, ApiError>) {
     let id = ItemId {
         order_id: raw.get("order_id").and_then(serde_json::Value::as_i64).unwrap_or_default(),
-        idempotency_key: raw.get("idempotency_key").and_then(serde_json::Value::as_str).unwrap_or_default().to_owned(),
+        idempotency_key: raw.get("idempotency_key").and_then(serde_json::Value::as_str).map(str::to_owned),
     };
     let request = serde_json::from_value::<BatchPayment>(raw)
         .map_err(|err| ApiError::Unprocessable(format!("invalid payment: {err}")))
         .and_then(|item| {
-            let key = IdempotencyKey::parse(&item.idempotency_key)?;
-            PaymentRequest::parse(Some(key), item.order_id, item.amount, item.currency)
+            let key = item.idempotency_key.as_deref().map(IdempotencyKey::parse).transpose()?;
+            PaymentRequest::parse(key, item.order_id, item.amount, item.currency)
         });
     (id, request)
 }

@@ -246,3 +246,18 @@ async fn the_openapi_document_lists_the_batch_endpoint_and_its_types() {
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema} missing");
     }
 }
+
+#[tokio::test]
+async fn an_item_without_a_key_is_paid_and_held_to_one_payment_per_order() {
+    let app = spawn_app().await;
+    let unkeyed = |order_id: i64| json!({"order_id": order_id, "amount": 1500});
+    let results = pay_batch(&app, &[unkeyed(41), item(42, 1500)]).await;
+    assert_eq!(statuses(&results), vec![201, 201]);
+    assert!(results[0]["idempotency_key"].is_null(), "{}", results[0]);
+    assert_eq!(results[0]["payment"]["status"], "completed");
+    // Sent again without a key it is not recognised as a retry: the order already has its
+    // payment, which is what refuses it.
+    let again = pay_batch(&app, &[unkeyed(41)]).await;
+    assert_eq!(statuses(&again), vec![409]);
+    assert_eq!(app.count("payments").await, 2);
+}

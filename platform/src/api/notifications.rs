@@ -193,11 +193,12 @@ pub enum BatchMessage {
     Digest(NewDigestEmail),
 }
 
-/// One item of a batch, with the `Idempotency-Key` its single request would carry (required:
-/// a retried batch must not queue anything twice).
+/// One item of a batch, with the `Idempotency-Key` its single request would carry, if any: an
+/// item without one is queued each time it is sent, as such a request would be.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BatchNotification {
-    pub idempotency_key: String,
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
     pub message: BatchMessage,
 }
 
@@ -210,7 +211,8 @@ pub struct NewNotificationBatch {
 /// What became of one item of a batch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BatchNotificationResult {
-    pub idempotency_key: String,
+    /// The item's key, when it had one.
+    pub idempotency_key: Option<String>,
     /// 202 queued now, 200 already queued under this key, 422 refused (see `detail`).
     pub status: u16,
     pub notification_id: Option<i64>,

@@ -136,11 +136,12 @@ pub struct GatewayEvent {
 pub const MAX_PAYMENTS_PER_BATCH: usize = 1000;
 
 /// One payment of a batch: the body of a single `POST /api/v1/payments` plus the
-/// `Idempotency-Key` that request would have carried (required here: a batch is only safe to
-/// retry if every item can be recognised).
+/// `Idempotency-Key` that request would have carried, if any (an item without one is, like
+/// such a request, recognised only by the one-payment-per-order rule).
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BatchPayment {
-    pub idempotency_key: String,
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
     pub order_id: i64,
     pub amount: Yen,
     #[serde(default)]
@@ -158,7 +159,8 @@ pub struct NewPaymentBatch {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BatchPaymentResult {
     pub order_id: i64,
-    pub idempotency_key: String,
+    /// The item's key, when it had one.
+    pub idempotency_key: Option<String>,
     /// The single call's HTTP status: 201 charged or pending capture (also for a replay of
     /// the same key), 402 declined, 400 amount out of range, 409 conflict, 422 invalid item.
     pub status: u16,
