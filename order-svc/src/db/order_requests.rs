@@ -26,10 +26,19 @@ pub async fn claim(
     Ok(done.rows_affected() == 1)
 }
 
+#[derive(sqlx::FromRow)]
+struct RequestRow {
+    request_hash: String,
+    order_id: Option<i64>,
+    response_status: Option<i64>,
+    response_body: Option<String>,
+    created_at: i64,
+}
+
 /// The request holding `key` for `caller`, as of `now_ms`.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn find(conn: &mut SqliteConnection, caller: &str, key: &str, now_ms: i64) -> sqlx::Result<Option<Earlier>> {
-    let row: Option<(String, Option<i64>, Option<i64>, Option<String>, i64)> = sqlx::query_as(
+    let row: Option<RequestRow> = sqlx::query_as(
         "SELECT request_hash, order_id, response_status, response_body, created_at FROM order_requests
          WHERE caller = ?1 AND idempotency_key = ?2",
     )
@@ -37,11 +46,14 @@ pub async fn find(conn: &mut SqliteConnection, caller: &str, key: &str, now_ms: 
     .bind(key)
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(|(request_hash, order_id, status, body, created_at)| Earlier {
-        request_hash,
-        order_id,
-        response: status.zip(body).map(|(status, body)| (u16::try_from(status).unwrap_or(500), body)),
-        age_ms: now_ms - created_at,
+    Ok(row.map(|row| Earlier {
+        request_hash: row.request_hash,
+        order_id: row.order_id,
+        response: row
+            .response_status
+            .zip(row.response_body)
+            .map(|(status, body)| (u16::try_from(status).unwrap_or(500), body)),
+        age_ms: now_ms - row.created_at,
     }))
 }
 
