@@ -47,6 +47,9 @@ pub struct Config {
     /// `TRUSTED_PROXIES` (default `127.0.0.1,::1`, where the dashboard runs): peers whose
     /// `X-Forwarded-For` is believed when throttling sign-ins.
     pub trusted_proxies: Vec<IpAddr>,
+    /// `ORDER_RECONCILE_AFTER_SECS` (120): how long an order may wait in `payment_processing`
+    /// (beyond the payment call and its retries) before the Payment Service is asked about it.
+    pub reconcile_after: Duration,
 }
 
 impl Config {
@@ -99,6 +102,7 @@ impl Config {
             },
             webhook_secrets: secret_list("ORDER_WEBHOOK_SECRETS", environment, DEVELOPMENT_ORDER_WEBHOOK_SECRET)?,
             trusted_proxies,
+            reconcile_after: Duration::from_secs(env_or("ORDER_RECONCILE_AFTER_SECS", 120)?),
         })
     }
 }

@@ -20,6 +20,7 @@ use crate::delivery::OrderDelivery;
 use crate::housekeeping::Housekeeping;
 use crate::identity::IdentityProvider;
 use crate::importer::Importer;
+use crate::reconciler::Reconciler;
 use crate::routes::{self, AppState};
 
 /// Margin beyond the payment timeout before a new order's payment row is due: the request's
@@ -36,6 +37,7 @@ pub struct Application {
     worker: OutboxWorker<OrderDelivery>,
     outbox: Outbox,
     state: AppState,
+    reconcile_after: Duration,
 }
 
 impl Application {
@@ -84,7 +86,16 @@ impl Application {
         let (api, openapi) = routes::router(state.clone());
         let router = platform::http::finish(api, openapi, db.read.clone(), &config.http);
         let port = listener.local_addr()?.port();
-        Ok(Application { port, pool: db.write, listener, router, worker, outbox, state })
+        Ok(Application {
+            port,
+            pool: db.write,
+            listener,
+            router,
+            worker,
+            outbox,
+            state,
+            reconcile_after: config.reconcile_after,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -104,6 +115,7 @@ impl Application {
         let workers_stop = stop.child_token();
         let worker = self.worker.spawn(self.outbox.waker(), workers_stop.clone());
         let housekeeping = Housekeeping::new(self.state.core.db.clone()).spawn(workers_stop.clone());
+        let reconciler = Reconciler::new(self.state.core.clone(), self.reconcile_after).spawn(workers_stop.clone());
         self.state
             .importer
             .resume_unfinished(&self.state.core)
@@ -122,6 +134,7 @@ impl Application {
         self.state.importer.shutdown().await;
         worker.await.context("the outbox worker panicked")?;
         housekeeping.await.context("the housekeeping worker panicked")?;
+        reconciler.await.context("the reconciler panicked")?;
         served.context("the HTTP server failed")?;
         Ok(())
     }

@@ -6,9 +6,10 @@
 //!    only the owner is charged. A request that lost is a replay when its key holds the same
 //!    order and amount — it is answered with that payment as it stands — and a 409 otherwise.
 //! 2. The owners are charged concurrently, at most `CONCURRENT_CHARGES` at a time.
-//! 3. The gateway's answers are recorded. A charge left pending (deferred capture) stays as
-//!    inserted until the gateway's webhook settles it (`routes::webhooks`), which is also what
-//!    tells the Order Service; nothing is enqueued here, for one request or a thousand.
+//! 3. The gateway's answers are recorded; the statement that records them also writes each
+//!    payment's webhook to the Order Service (the outbox trigger). A charge left pending
+//!    (deferred capture) stays as inserted until the gateway's webhook settles it
+//!    (`routes::webhooks`), or the sweep finds out (`sweep`).
 //!
 //! Statements are per call, not per request — one INSERT, a key lookup only if a request lost,
 //! one UPDATE per distinct answer — because every statement is a round trip to the single
@@ -198,6 +199,9 @@ async fn charge_owners(gateway: &Gateway, claims: &[Claim]) -> Vec<NewStatus> {
     charged
         .into_iter()
         .filter_map(|(payment_id, charge)| {
+            // No answer: the payment stays pending, and the sweep asks about it again.
+            let charge =
+                charge.inspect_err(|err| tracing::warn!(payment_id, error = %err, "charge unanswered")).ok()?;
             let (verdict, failure_reason) = verdict_of(charge)?;
             if let Some(reason) = &failure_reason {
                 tracing::info!(payment_id, %reason, "charge declined");

@@ -26,6 +26,9 @@ pub struct Config {
     pub order_service_url: String,
     pub order_webhook_timeout: Duration,
     pub gateway: GatewaySettings,
+    /// `PAYMENT_GATEWAY_DATABASE_URL`: the simulator's ledger; unset, a file beside the
+    /// service's own database (`…/payment_service-gateway.db`).
+    pub gateway_database_url: Option<String>,
     pub outbox: OutboxSettings,
     pub http: HttpSettings,
     /// `APP_ENV`: `development` (default) or `production`.
@@ -74,7 +77,11 @@ impl Config {
                 latency: Duration::from_millis(env_or("PAYMENT_GATEWAY_LATENCY_MS", 0)?),
                 decline_rate,
                 capture,
+                timeout: Duration::from_secs(env_or("PAYMENT_GATEWAY_TIMEOUT_SECS", 30)?),
             },
+            gateway_database_url: std::env::var("PAYMENT_GATEWAY_DATABASE_URL")
+                .ok()
+                .filter(|url| !url.trim().is_empty()),
             outbox,
             http: HttpSettings {
                 cors_origins: env_list("CORS_ALLOWED_ORIGINS", "http://127.0.0.1:5173"),
@@ -84,5 +91,18 @@ impl Config {
             order_webhook_secrets: secret_list("ORDER_WEBHOOK_SECRETS", environment, DEVELOPMENT_ORDER_WEBHOOK_SECRET)?,
             gateway_webhook_secrets,
         })
+    }
+}
+
+impl Config {
+    /// Where the gateway simulator keeps its ledger.
+    pub fn gateway_ledger_url(&self) -> String {
+        match &self.gateway_database_url {
+            Some(url) => url.clone(),
+            None => match self.database_url.strip_suffix(".db") {
+                Some(stem) => format!("{stem}-gateway.db"),
+                None => format!("{}-gateway", self.database_url),
+            },
+        }
     }
 }

@@ -11,5 +11,6 @@ pub mod gateway;
 pub mod outbox;
 pub mod routes;
 pub mod startup;
+pub mod sweep;
 
 pub use startup::Application;

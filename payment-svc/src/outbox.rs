@@ -1,38 +1,23 @@
 //! The effects this service owes its peers, as outbox rows, and how the worker delivers them.
 //!
-//! There is one kind: the payment webhook to the Order Service, enqueued in the transaction
-//! that settles a pending payment, so the Order Service hears of every change exactly once
-//! even if it is down when the change happens.
+//! There is one kind: the payment webhook to the Order Service. Its rows are written by the
+//! database itself, in the statement that changes a payment's status (the trigger of migration
+//! 0003), so the Order Service hears of every change once, whichever path made it, even if it
+//! is down when the change happens.
 
 use platform::api::orders::PaymentWebhook;
-use platform::api::payments::PaymentStatus;
-use platform::outbox::{Deliver, DeliveryError, Outbox, OutboxEntry};
+use platform::outbox::{Deliver, DeliveryError, OutboxEntry};
 use serde::{Deserialize, Serialize};
-use sqlx::SqliteConnection;
 
 use crate::clients::OrderClient;
 
 pub const ORDER_WEBHOOK: &str = "order_webhook";
 
-/// Payload of an `order_webhook` row: where to send it, and what.
+/// Payload of an `order_webhook` row (as the trigger writes it): where to send it, and what.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OrderWebhookPayload {
     pub order_id: i64,
     pub webhook: PaymentWebhook,
-}
-
-/// Enqueues the webhook for a payment's new status, inside the caller's transaction.
-/// The key names the payment and the status, so a status is announced once.
-pub async fn enqueue_order_webhook(
-    conn: &mut SqliteConnection,
-    order_id: i64,
-    payment_id: i64,
-    status: PaymentStatus,
-    reason: Option<String>,
-) -> sqlx::Result<()> {
-    let key = format!("payment-{payment_id}-{}", status.as_str());
-    let payload = OrderWebhookPayload { order_id, webhook: PaymentWebhook { order_id, payment_id, status, reason } };
-    Outbox::enqueue(conn, ORDER_WEBHOOK, &payload, &key).await
 }
 
 /// Delivers outbox rows to the peers.

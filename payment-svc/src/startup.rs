@@ -1,4 +1,4 @@
-//! `Application`: the service assembled — database, migrations, router, outbox worker —
+//! `Application`: the service assembled — database, migrations, router, outbox worker, sweep —
 //! bound to a listener, so `main` and the tests start it the same way.
 
 use anyhow::Context;
@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::gateway::Gateway;
 use crate::outbox::PeerDelivery;
 use crate::routes::{self, AppState};
+use crate::sweep::Sweep;
 
 pub struct Application {
     port: u16,
@@ -24,6 +25,7 @@ pub struct Application {
     pool: SqlitePool,
     outbox: Outbox,
     worker: OutboxWorker<PeerDelivery>,
+    sweep: Sweep,
 }
 
 impl Application {
@@ -41,9 +43,11 @@ impl Application {
         sqlx::migrate!().run(&db.write).await?;
 
         let outbox = Outbox::new();
+        let gateway = Gateway::open(config.gateway.clone(), &config.gateway_ledger_url()).await?;
+        let sweep = Sweep::new(db.write.clone(), gateway.clone(), outbox.clone());
         let state = AppState {
             db: db.clone(),
-            gateway: Gateway::new(config.gateway.clone()),
+            gateway,
             outbox: outbox.clone(),
             verifier: config.public_keys.verifier(PAYMENT_SERVICE),
             gateway_secrets: config.gateway_webhook_secrets.clone().into(),
@@ -55,7 +59,7 @@ impl Application {
             PeerDelivery { orders: OrderClient::new(&config.order_service_url, config.order_webhook_timeout, signer) };
         // It claims rows with an UPDATE: a writer.
         let worker = OutboxWorker::new(db.write.clone(), delivery, config.outbox);
-        Ok(Application { port, listener, router, pool: db.write, outbox, worker })
+        Ok(Application { port, listener, router, pool: db.write, outbox, worker, sweep })
     }
 
     pub fn port(&self) -> u16 {
@@ -74,9 +78,11 @@ impl Application {
         // cancelling the caller's token.
         let local = stop.child_token();
         let worker = self.worker.spawn(self.outbox.waker(), local.clone());
+        let sweep = self.sweep.spawn(local.clone());
         let served = platform::http::serve(self.listener, self.router, local.clone()).await;
         local.cancel();
         worker.await?;
+        sweep.await?;
         served?;
         Ok(())
     }

@@ -251,8 +251,11 @@ mod tests {
         };
         let outcome = outcome(&items, &plan, &stored).unwrap();
         assert_eq!((outcome.queued, outcome.duplicates, outcome.rejected), (1, 2, 1));
-        let answers: Vec<_> =
-            outcome.results.iter().map(|r| (r.idempotency_key.as_deref().unwrap_or(""), r.status, r.notification_id)).collect();
+        let answers: Vec<_> = outcome
+            .results
+            .iter()
+            .map(|r| (r.idempotency_key.as_deref().unwrap_or(""), r.status, r.notification_id))
+            .collect();
         assert_eq!(
             answers,
             vec![("new", 202, Some(11)), ("old", 200, Some(5)), ("bad", 422, None), ("new", 200, Some(11))]

@@ -339,6 +339,44 @@ pub async fn stats(pool: &SqlitePool, today_starts_at: DateTime<Utc>) -> sqlx::R
     })
 }
 
+/// Orders in `payment_processing` since before `changed_before` and not reconciled since
+/// `checked_before` (milliseconds since the epoch) whose payment no request, outbox row or
+/// running import is still seeing to: the ones the reconciler asks the Payment Service about.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn awaiting_payment(
+    pool: &SqlitePool,
+    changed_before: DateTime<Utc>,
+    checked_before: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar(
+        "SELECT o.id FROM orders o
+         WHERE o.status = 'payment_processing' AND o.updated_at < ?1
+           AND (o.payment_checked_at IS NULL OR o.payment_checked_at < ?2)
+           AND NOT EXISTS (SELECT 1 FROM outbox x WHERE x.idempotency_key = 'order-' || o.id || '-payment'
+                           AND x.delivered_at IS NULL AND x.dead_at IS NULL)
+           AND (o.batch_id IS NULL OR NOT EXISTS (SELECT 1 FROM imports i WHERE i.id = o.batch_id
+                                                  AND i.status IN ('validating', 'processing')))
+         ORDER BY o.id LIMIT ?3",
+    )
+    .bind(changed_before)
+    .bind(checked_before)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// Notes that the order's payment was asked about at `now_ms`.
+#[tracing::instrument(level = "debug", skip_all, fields(order_id))]
+pub async fn mark_payment_checked(conn: &mut SqliteConnection, order_id: i64, now_ms: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE orders SET payment_checked_at = ?1 WHERE id = ?2")
+        .bind(now_ms)
+        .bind(order_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

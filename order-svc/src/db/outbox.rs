@@ -42,3 +42,18 @@ pub async fn reschedule(conn: &mut SqliteConnection, idempotency_key: &str, due_
     .await?;
     Ok(())
 }
+
+/// Makes the row with this key due at `due_at` again, whether it was delivered, dead or
+/// waiting: for an effect that must be asked for once more.
+#[tracing::instrument(level = "debug", skip_all, fields(key = idempotency_key))]
+pub async fn revive(conn: &mut SqliteConnection, idempotency_key: &str, due_at: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET delivered_at = NULL, dead_at = NULL, last_error = NULL, attempts = 0, next_attempt_at = ?1
+         WHERE idempotency_key = ?2",
+    )
+    .bind(due_at)
+    .bind(idempotency_key)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -131,6 +131,7 @@ pub async fn spawn_platform_with(customise: impl FnOnce(&mut Configs)) -> TestPl
     order.payment_timeout = Duration::from_secs(5);
     order.notification_timeout = Duration::from_secs(5);
     order.outbox = quick_outbox();
+    order.reconcile_after = Duration::from_secs(2);
     order.first_admin.email = ADMIN_EMAIL.into();
     order.first_admin.password = Some(ADMIN_PASSWORD.into());
     let jwks = platform::auth::PublicKeys::Jwks(format!("{}{}", url_of(order_port), platform::api::auth::JWKS_PATH));
@@ -145,7 +146,9 @@ pub async fn spawn_platform_with(customise: impl FnOnce(&mut Configs)) -> TestPl
         latency: Duration::ZERO,
         decline_rate: 0.0,
         capture: payment_svc::gateway::CaptureMode::Immediate,
+        timeout: Duration::from_secs(2),
     };
+    payment.gateway_database_url = None;
     payment.outbox = quick_outbox();
     payment.public_keys = jwks.clone();
 
@@ -656,6 +659,19 @@ impl TestPlatform {
     pub async fn restart_order_service(&mut self) {
         let running = self.order.take().expect("the order service is running");
         running.shut_down("order-svc").await;
+        let config = self.configs.order.clone();
+        let listener = bind(config.port).await;
+        self.order = Some(start_service!(order_svc, config, listener));
+    }
+
+    pub async fn stop_order_service(&mut self) {
+        let running = self.order.take().expect("the order service is running");
+        running.shut_down("order-svc").await;
+    }
+
+    /// Starts the Order Service again on the same port and database.
+    pub async fn start_order_service(&mut self) {
+        assert!(self.order.is_none(), "the order service is already running");
         let config = self.configs.order.clone();
         let listener = bind(config.port).await;
         self.order = Some(start_service!(order_svc, config, listener));

@@ -11,6 +11,7 @@ mod imports;
 mod listing;
 mod orders;
 mod payment_failures;
+mod reconciliation;
 mod resilience;
 mod status;
 mod webhook;

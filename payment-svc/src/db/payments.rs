@@ -276,7 +276,7 @@ struct SettleStatement<'a> {
 }
 
 /// Parameters of a `SettleStatement` besides its ids.
-const SETTLE_FIXED_PARAMS: usize = 3;
+const SETTLE_FIXED_PARAMS: usize = 4;
 
 async fn settle_ids(
     conn: &mut SqliteConnection,
@@ -285,7 +285,9 @@ async fn settle_ids(
 ) -> sqlx::Result<Vec<PaymentRow>> {
     let mut query = QueryBuilder::<Sqlite>::new("UPDATE payments SET status = ");
     query.push_bind(statement.status.as_str()).push(", failure_reason = ").push_bind(statement.failure_reason);
-    query.push(", updated_at = ").push_bind(now).push(" WHERE status = 'pending' AND id IN (");
+    query.push(", updated_at = ").push_bind(now);
+    query.push(", request_id = ").push_bind(platform::telemetry::current_request_id());
+    query.push(" WHERE status = 'pending' AND id IN (");
     let mut list = query.separated(", ");
     for id in &statement.ids {
         list.push_bind(*id);
@@ -307,7 +309,7 @@ pub async fn settle_pending_transaction(
     failure_reason: Option<&str>,
 ) -> sqlx::Result<Option<(i64, i64)>> {
     sqlx::query_as(
-        "UPDATE payments SET status = ?1, failure_reason = ?2, updated_at = ?3
+        "UPDATE payments SET status = ?1, failure_reason = ?2, updated_at = ?3, request_id = ?5
          WHERE transaction_id = ?4 AND status = 'pending'
          RETURNING id, order_id",
     )
@@ -315,6 +317,7 @@ pub async fn settle_pending_transaction(
     .bind(failure_reason)
     .bind(Utc::now())
     .bind(transaction_id)
+    .bind(platform::telemetry::current_request_id())
     .fetch_optional(conn)
     .await
 }
@@ -324,14 +327,67 @@ pub async fn settle_pending_transaction(
 #[tracing::instrument(skip_all, fields(payment_id))]
 pub async fn mark_refunded(conn: &mut SqliteConnection, payment_id: i64) -> sqlx::Result<Option<i64>> {
     sqlx::query_scalar(
-        "UPDATE payments SET status = 'refunded', updated_at = ?1
+        "UPDATE payments SET status = 'refunded', updated_at = ?1, request_id = ?3
          WHERE id = ?2 AND status = 'completed'
          RETURNING amount",
     )
     .bind(Utc::now())
     .bind(payment_id)
+    .bind(platform::telemetry::current_request_id())
     .fetch_optional(conn)
     .await
+}
+
+/// Payments pending since before `created_before` and not asked about since `checked_before`
+/// (milliseconds since the epoch): those the sweep asks the gateway about, oldest first.
+#[tracing::instrument(skip_all)]
+pub async fn pending_to_ask(
+    pool: &SqlitePool,
+    created_before: DateTime<Utc>,
+    checked_before: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<PaymentRow>> {
+    sqlx::query_as(&format!(
+        "{SELECT_PAYMENT} WHERE p.status = 'pending' AND p.created_at < ?1 AND (p.checked_at IS NULL OR p.checked_at < ?2)
+         ORDER BY p.id LIMIT ?3"
+    ))
+    .bind(created_before)
+    .bind(checked_before)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// Notes that the payments were asked about at `now_ms` and are still pending.
+#[tracing::instrument(skip_all, fields(payments = ids.len()))]
+pub async fn mark_checked(pool: &SqlitePool, ids: &[i64], now_ms: i64) -> sqlx::Result<()> {
+    for chunk in ids.chunks(MAX_BIND_PARAMS - 1) {
+        let mut query = QueryBuilder::<Sqlite>::new("UPDATE payments SET checked_at = ");
+        query.push_bind(now_ms).push(" WHERE status = 'pending' AND id IN (");
+        let mut list = query.separated(", ");
+        for id in chunk {
+            list.push_bind(*id);
+        }
+        query.push(")");
+        query.build().persistent(false).execute(pool).await?;
+    }
+    Ok(())
+}
+
+/// Makes the webhook that announced the payment's current status due again, as if it had not
+/// been delivered: the gateway repeating an outcome may mean the Order Service never heard it.
+/// `false` if the status was never announced (a payment still pending).
+#[tracing::instrument(skip_all, fields(payment_id))]
+pub async fn announce_again(conn: &mut SqliteConnection, payment_id: i64, status: PaymentStatus) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE outbox SET delivered_at = NULL, dead_at = NULL, last_error = NULL, attempts = 0, next_attempt_at = ?1
+         WHERE idempotency_key = ?2",
+    )
+    .bind(platform::db::now_millis())
+    .bind(format!("payment-{payment_id}-{}", status.as_str()))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 #[cfg(test)]

@@ -75,6 +75,8 @@ pub async fn create_payment(
     let outcome =
         platform::telemetry::run_to_completion(charging::pay_one(state.db.write.clone(), state.gateway, request))
             .await??;
+    // A charge's outcome is announced to the Order Service (FR-018).
+    state.outbox.wake();
     Ok((StatusCode::CREATED, Json(outcome.into_result()?)))
 }
 
@@ -120,6 +122,7 @@ pub async fn create_payment_batch(
     let outcomes =
         platform::telemetry::run_to_completion(charging::pay(state.db.write.clone(), state.gateway, requests))
             .await??;
+    state.outbox.wake();
     let results = items
         .into_iter()
         .zip(outcomes)

@@ -62,7 +62,10 @@ pub async fn create_refund(
         )
         .await;
         match inserted {
-            Ok(_) => tx.commit().await?,
+            Ok(_) => {
+                tx.commit().await?;
+                state.outbox.wake();
+            }
             // Unreachable while the status guard holds; kept a 409 rather than a 500.
             Err(err) if is_unique_violation(&err) => {
                 return Err(ApiError::Conflict(format!("payment {payment_id} is already refunded")))

@@ -21,7 +21,6 @@ use utoipa_axum::routes;
 use super::AppState;
 use crate::db::{gateway_events, payments as db};
 use crate::domain::{gateway_signature, settle, Note, Settlement, Verdict};
-use crate::outbox::enqueue_order_webhook;
 
 /// How long a gateway signature is remembered: past its tolerance, with a margin for clocks.
 const RECEIPT_MS: i64 = 2 * gateway_signature::TOLERANCE_SECS * 1000;
@@ -81,8 +80,8 @@ pub async fn gateway_webhook(
         db::settle_pending_transaction(&mut tx, &event.transaction_id, status, failure_reason.as_deref()).await?;
     let payment_id = match settled {
         Some((payment_id, order_id)) => {
+            // The settling UPDATE wrote the webhook to the Order Service (the outbox trigger).
             gateway_events::record(&mut tx, payment_id, status, reason, GatewayEventOutcome::Applied, None).await?;
-            enqueue_order_webhook(&mut tx, order_id, payment_id, status, failure_reason).await?;
             tx.commit().await?;
             state.outbox.wake();
             tracing::info!(payment_id, order_id, status = status.as_str(), "payment settled by the gateway");
@@ -93,7 +92,12 @@ pub async fn gateway_webhook(
                 .await?
                 .ok_or_else(|| ApiError::not_found("transaction", &event.transaction_id))?;
             let (outcome, detail) = match settle(row.status()?, verdict) {
-                Settlement::AlreadySettled => (GatewayEventOutcome::Repeated, None),
+                Settlement::AlreadySettled => {
+                    // The gateway repeats itself when it did not hear our answer; the Order
+                    // Service may not have heard of the outcome either: it is told again.
+                    db::announce_again(&mut tx, row.id, row.status()?).await?;
+                    (GatewayEventOutcome::Repeated, None)
+                }
                 Settlement::Conflict(why) => (GatewayEventOutcome::Ignored, Some(why)),
                 // Pending yet the guarded update missed it: cannot happen inside one write
                 // transaction, but a retry is the honest answer if it ever does.
@@ -106,6 +110,7 @@ pub async fn gateway_webhook(
             }
             gateway_events::record(&mut tx, row.id, status, reason, outcome, detail.as_deref()).await?;
             tx.commit().await?;
+            state.outbox.wake();
             row.id
         }
     };

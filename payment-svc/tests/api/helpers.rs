@@ -33,6 +33,8 @@ pub struct TestApp {
     pub issuer: Issuer,
     /// What the gateway signs its webhooks with.
     pub gateway_secrets: Vec<String>,
+    /// Where the gateway simulator keeps its ledger.
+    pub gateway_ledger_url: String,
     /// The bodies signed so far, with their seconds.
     signed: Mutex<Vec<(Vec<u8>, i64)>>,
     pub pool: SqlitePool,
@@ -61,7 +63,13 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     config.port = 0;
     config.database_url = format!("sqlite://{}/x.db", dir.path().display());
     config.order_service_url = closed_port_url().await;
-    config.gateway = GatewaySettings { latency: Duration::ZERO, decline_rate: 0.0, capture: CaptureMode::Immediate };
+    config.gateway = GatewaySettings {
+        latency: Duration::ZERO,
+        decline_rate: 0.0,
+        capture: CaptureMode::Immediate,
+        timeout: Duration::from_secs(2),
+    };
+    config.gateway_database_url = None;
     let (issuer, keys) = throwaway_issuer();
     config.public_keys = PublicKeys::Fixed(keys);
     config.outbox = OutboxSettings {
@@ -71,6 +79,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     };
     configure(&mut config);
     let gateway_secrets = config.gateway_webhook_secrets.clone();
+    let gateway_ledger_url = config.gateway_ledger_url();
 
     let app = Application::build(config).await.expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -84,6 +93,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         anonymous: client_with_token(None),
         issuer,
         gateway_secrets,
+        gateway_ledger_url,
         signed: Default::default(),
         pool,
         _dir: dir,

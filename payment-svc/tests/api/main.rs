@@ -7,4 +7,5 @@ mod helpers;
 mod payments;
 mod probes;
 mod refunds;
+mod sweep;
 mod webhooks;

@@ -1,0 +1,76 @@
+//! The gateway simulator's memory: the outcome of every transaction it charged, in a SQLite
+//! file of its own (the outside world does not share the Payment Service's database), so that
+//! it answers "what became of this transaction?" truthfully across restarts, as a real gateway
+//! does.
+
+use anyhow::Context as _;
+use chrono::Utc;
+use platform::db::Database;
+
+use super::ChargeOutcome;
+
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    db: Database,
+}
+
+impl Ledger {
+    pub async fn open(url: &str) -> anyhow::Result<Ledger> {
+        let db = Database::connect(url, 2).await.with_context(|| format!("cannot open the gateway's ledger {url}"))?;
+        sqlx::migrate!("./gateway_migrations").run(&db.write).await.context("cannot migrate the gateway's ledger")?;
+        Ok(Ledger { db })
+    }
+
+    /// Records `outcome` for a transaction seen for the first time, and returns what is on
+    /// record: a transaction charged before keeps its first outcome (the gateway is idempotent
+    /// by transaction id).
+    pub async fn record(
+        &self,
+        transaction_id: &str,
+        amount: i64,
+        outcome: &ChargeOutcome,
+    ) -> anyhow::Result<ChargeOutcome> {
+        let (name, reason) = columns(outcome);
+        let inserted: Option<String> = sqlx::query_scalar(
+            "INSERT INTO transactions (transaction_id, amount, outcome, reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (transaction_id) DO NOTHING RETURNING outcome",
+        )
+        .bind(transaction_id)
+        .bind(amount)
+        .bind(name)
+        .bind(reason)
+        .bind(Utc::now())
+        .fetch_optional(&self.db.write)
+        .await?;
+        if inserted.is_some() {
+            return Ok(outcome.clone());
+        }
+        self.find(transaction_id)
+            .await?
+            .with_context(|| format!("transaction {transaction_id} vanished from the ledger"))
+    }
+
+    /// The outcome on record, if the gateway ever charged the transaction.
+    pub async fn find(&self, transaction_id: &str) -> anyhow::Result<Option<ChargeOutcome>> {
+        let row: Option<(String, Option<String>)> =
+            sqlx::query_as("SELECT outcome, reason FROM transactions WHERE transaction_id = ?1")
+                .bind(transaction_id)
+                .fetch_optional(&self.db.write)
+                .await?;
+        row.map(|(outcome, reason)| match outcome.as_str() {
+            "captured" => Ok(ChargeOutcome::Captured),
+            "authorised" => Ok(ChargeOutcome::Pending),
+            "declined" => Ok(ChargeOutcome::Declined { reason: reason.unwrap_or_default() }),
+            other => anyhow::bail!("unknown outcome {other:?} in the gateway's ledger"),
+        })
+        .transpose()
+    }
+}
+
+fn columns(outcome: &ChargeOutcome) -> (&'static str, Option<&str>) {
+    match outcome {
+        ChargeOutcome::Captured => ("captured", None),
+        ChargeOutcome::Pending => ("authorised", None),
+        ChargeOutcome::Declined { reason } => ("declined", Some(reason.as_str())),
+    }
+}

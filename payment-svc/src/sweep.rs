@@ -1,0 +1,98 @@
+//! The sweep: payments left `pending` longer than the gateway can take to answer — their
+//! answer was lost (the process died between storing the payment and recording the answer) or
+//! the gateway left them for its webhook — are asked about again, and settled by what the
+//! gateway says. Asking is charging the same transaction again, which the gateway answers with
+//! the outcome it has on record, or charges now if the first call never reached it. A settled
+//! payment's webhook to the Order Service is written by the settling statement (the outbox
+//! trigger), like every other change of status.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use futures::stream::{self, StreamExt};
+use platform::db::now_millis;
+use platform::outbox::Outbox;
+use platform::worker::{run_until_stopped, Outcome};
+use sqlx::SqlitePool;
+use tokio_util::sync::CancellationToken;
+
+use crate::db::payments::{self as db, NewStatus};
+use crate::domain::verdict_of;
+use crate::gateway::Gateway;
+
+/// Payments asked about per round.
+const ROUND: i64 = 100;
+/// Of those, asked at once.
+const CONCURRENT_ASKS: usize = 16;
+
+pub struct Sweep {
+    writer: SqlitePool,
+    gateway: Gateway,
+    outbox: Outbox,
+}
+
+impl Sweep {
+    pub fn new(writer: SqlitePool, gateway: Gateway, outbox: Outbox) -> Sweep {
+        Sweep { writer, gateway, outbox }
+    }
+
+    /// Asks about a round of overdue pending payments and records the answers.
+    pub async fn try_execute_task(&self) -> anyhow::Result<Outcome> {
+        let timeout = self.gateway.timeout();
+        let now = Utc::now();
+        let overdue_since = now - chrono::Duration::from_std(timeout)?;
+        let checked_before = now_millis() - i64::try_from(timeout.as_millis())?;
+        let rows = db::pending_to_ask(&self.writer, overdue_since, checked_before, ROUND).await?;
+        if rows.is_empty() {
+            return Ok(Outcome::Idle);
+        }
+        let answers: Vec<(i64, Option<NewStatus>)> = stream::iter(rows)
+            .map(|row| async move {
+                let answer = match self.gateway.charge(&row.transaction_id, row.amount).await {
+                    Ok(charge) => verdict_of(charge).map(|(verdict, failure_reason)| NewStatus {
+                        payment_id: row.id,
+                        status: verdict.status(),
+                        failure_reason,
+                    }),
+                    Err(err) => {
+                        tracing::warn!(payment_id = row.id, error = %err, "the gateway did not answer the sweep");
+                        None
+                    }
+                };
+                (row.id, answer)
+            })
+            .buffer_unordered(CONCURRENT_ASKS)
+            .collect()
+            .await;
+        let still_pending: Vec<i64> =
+            answers.iter().filter(|(_, answer)| answer.is_none()).map(|(id, _)| *id).collect();
+        let settled: Vec<NewStatus> = answers.into_iter().filter_map(|(_, answer)| answer).collect();
+        let recorded = db::settle_pending(&self.writer, &settled).await?;
+        db::mark_checked(&self.writer, &still_pending, now_millis()).await?;
+        if !recorded.is_empty() {
+            tracing::info!(settled = recorded.len(), "sweep settled payments left pending");
+            self.outbox.wake();
+        }
+        Ok(Outcome::Worked)
+    }
+
+    /// Runs the sweep until `stop`, a round every half gateway timeout when there is nothing to do.
+    pub fn spawn(self, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
+        let idle = (self.gateway.timeout() / 2).max(Duration::from_millis(200));
+        let sweep = Arc::new(self);
+        tokio::spawn(async move {
+            run_until_stopped(
+                "sweep",
+                || {
+                    let sweep = sweep.clone();
+                    async move { sweep.try_execute_task().await }
+                },
+                Arc::new(tokio::sync::Notify::new()),
+                idle,
+                stop,
+            )
+            .await
+        })
+    }
+}
