@@ -31,6 +31,10 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// Probability (0.0..=1.0) that the outside world refuses a message, to exercise retries.
     pub failure_rate: f64,
+    /// `NOTIFICATION_SEND_TIMEOUT_SECS`, default 30: how long one send (an SMTP conversation,
+    /// a file written) may take before it counts as failed. It also sets how soon a message
+    /// whose sender died mid-send is sent again (`sender::Sender::new`).
+    pub send_timeout: Duration,
     pub http: HttpSettings,
     /// Where the Order Service's public keys are: `AUTH_JWKS_URL`, by default the
     /// `/.well-known/jwks.json` of `ORDER_SERVICE_URL` (`http://127.0.0.1:8000`).
@@ -55,6 +59,7 @@ impl Config {
             from: env_string("NOTIFICATION_FROM", "注文サービス <noreply@example.co.jp>"),
             smtp_url: std::env::var("SMTP_URL").ok().filter(|url| !url.trim().is_empty()),
             failure_rate: env_or("NOTIFICATION_FAILURE_RATE", 0.0)?,
+            send_timeout: Duration::from_secs(env_or("NOTIFICATION_SEND_TIMEOUT_SECS", 30)?),
             http: HttpSettings {
                 cors_origins: env_list("CORS_ALLOWED_ORIGINS", "http://127.0.0.1:5173"),
                 body_limit: 1024 * 1024,
@@ -70,6 +75,7 @@ impl Config {
     pub fn validate(&self) -> anyhow::Result<()> {
         anyhow::ensure!(self.rate_per_sec >= 1, "NOTIFICATION_RATE_PER_SEC must be at least 1");
         anyhow::ensure!(self.max_attempts >= 1, "NOTIFICATION_MAX_ATTEMPTS must be at least 1");
+        anyhow::ensure!(!self.send_timeout.is_zero(), "NOTIFICATION_SEND_TIMEOUT_SECS must be at least 1");
         anyhow::ensure!(
             (0.0..=1.0).contains(&self.failure_rate),
             "NOTIFICATION_FAILURE_RATE must be between 0.0 and 1.0 (got {})",

@@ -21,9 +21,9 @@ use tracing::Instrument;
 use crate::db::notifications as db;
 use crate::transport::{OutgoingMessage, Transport};
 
-/// How long a claimed notification stays invisible to the next round: if the process dies
-/// mid-send, the notification becomes due again after this.
-const LEASE: Duration = Duration::from_secs(60);
+/// What a claim's lease adds to the longest a send can take (the rate limiter's wait plus the
+/// transport's timeout): time to record the outcome.
+const LEASE_MARGIN: Duration = Duration::from_secs(5);
 /// How often to look for retries that became due when nothing wakes the worker.
 const IDLE_POLL: Duration = Duration::from_millis(250);
 
@@ -34,6 +34,10 @@ pub struct Sender {
     limiter: DefaultDirectRateLimiter,
     max_attempts: i64,
     backoff: Backoff,
+    /// How long a claimed notification stays invisible to the next round: if the process dies
+    /// mid-send, the notification becomes due again after this. Longer than any send can take,
+    /// so a message still being sent is never claimed twice.
+    lease: Duration,
 }
 
 impl Sender {
@@ -43,15 +47,25 @@ impl Sender {
         rate_per_sec: NonZeroU32,
         max_attempts: i64,
         backoff: Backoff,
+        send_timeout: Duration,
     ) -> Self {
-        Sender { pool, transport, limiter: RateLimiter::direct(Quota::per_second(rate_per_sec)), max_attempts, backoff }
+        // One message at a time: the limiter makes a claimed message wait one interval at most.
+        let limiter_wait = Duration::from_secs(1) / rate_per_sec.get();
+        Sender {
+            pool,
+            transport,
+            limiter: RateLimiter::direct(Quota::per_second(rate_per_sec)),
+            max_attempts,
+            backoff,
+            lease: limiter_wait + send_timeout + LEASE_MARGIN,
+        }
     }
 
     /// Sends the oldest due notification, if any, and records the outcome.
     #[tracing::instrument(skip_all)]
     pub async fn try_execute_task(&self) -> anyhow::Result<Outcome> {
         let now = now_millis();
-        let Some(claimed) = db::claim_due(&self.pool, now, now + LEASE.as_millis() as i64).await? else {
+        let Some(claimed) = db::claim_due(&self.pool, now, now + self.lease.as_millis() as i64).await? else {
             return Ok(Outcome::Idle);
         };
         let span = tracing::info_span!("send", notification_id = claimed.id, order_id = claimed.order_id,

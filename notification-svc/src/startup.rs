@@ -42,7 +42,14 @@ impl Application {
 
         let sender_wake = Arc::new(Notify::new());
         // The sender claims and updates rows: it writes, so it gets the writer.
-        let sender = Sender::new(db.write.clone(), transport, rate_per_sec, config.max_attempts, config.retry_backoff);
+        let sender = Sender::new(
+            db.write.clone(),
+            transport,
+            rate_per_sec,
+            config.max_attempts,
+            config.retry_backoff,
+            config.send_timeout,
+        );
         let state = AppState {
             db: db.clone(),
             sender_wake: sender_wake.clone(),

@@ -17,10 +17,6 @@ use platform::api::notifications::Channel;
 
 use crate::config::Config;
 
-/// How long one SMTP conversation may take; well inside the sender's 60 s lease, so a slow
-/// server cannot make a second round pick up a message still being sent.
-const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
-
 pub const SIMULATED_FAILURE: &str = "simulated transport failure";
 
 /// One message on its way out, exactly as stored.
@@ -45,6 +41,9 @@ pub struct Transport {
     email: EmailTransport,
     sms_dir: PathBuf,
     failure_rate: f64,
+    /// Inside the sender's lease, so a slow server cannot make a second round pick up a
+    /// message still being sent.
+    timeout: Duration,
 }
 
 impl Transport {
@@ -57,7 +56,7 @@ impl Transport {
             Some(url) => EmailTransport::Smtp(
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
                     .map_err(|err| anyhow::anyhow!("SMTP_URL is invalid: {err}"))?
-                    .timeout(Some(SMTP_TIMEOUT))
+                    .timeout(Some(config.send_timeout))
                     .build(),
             ),
             None => {
@@ -66,7 +65,13 @@ impl Transport {
             }
         };
         std::fs::create_dir_all(&config.sms_dir)?;
-        Ok(Transport { from, email, sms_dir: config.sms_dir.clone(), failure_rate: config.failure_rate })
+        Ok(Transport {
+            from,
+            email,
+            sms_dir: config.sms_dir.clone(),
+            failure_rate: config.failure_rate,
+            timeout: config.send_timeout,
+        })
     }
 
     /// Sends one message; the error text is what gets stored on the notification.
@@ -74,10 +79,15 @@ impl Transport {
         if self.failure_rate > 0.0 && rand::random::<f64>() < self.failure_rate {
             return Err(SIMULATED_FAILURE.to_owned());
         }
-        match message.channel {
-            Channel::Email => self.send_email(message).await,
-            Channel::Sms => self.send_sms(message).await,
-        }
+        let sending = async {
+            match message.channel {
+                Channel::Email => self.send_email(message).await,
+                Channel::Sms => self.send_sms(message).await,
+            }
+        };
+        tokio::time::timeout(self.timeout, sending)
+            .await
+            .unwrap_or_else(|_| Err(format!("not sent within {} s", self.timeout.as_secs())))
     }
 
     async fn send_email(&self, message: &OutgoingMessage) -> Result<(), String> {

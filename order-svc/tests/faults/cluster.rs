@@ -1,0 +1,260 @@
+//! The three services as real processes — the binaries `cargo test` built — on free ports, with
+//! their databases in one temporary folder, so that a test can kill one with SIGKILL at the
+//! moment it chooses and start it again on the same port and data, as a crash and a restart
+//! would. Their logs are kept beside the databases and printed when a test fails.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::SqlitePool;
+use tempfile::TempDir;
+
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+const ADMIN_PASSWORD: &str = "the fault tests' admin password";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Service {
+    Order,
+    Payment,
+    Notification,
+}
+
+impl Service {
+    pub const ALL: [Service; 3] = [Service::Order, Service::Payment, Service::Notification];
+
+    fn binary(self) -> &'static str {
+        match self {
+            Service::Order => "order-svc",
+            Service::Payment => "payment-svc",
+            Service::Notification => "notification-svc",
+        }
+    }
+}
+
+pub struct Cluster {
+    dir: TempDir,
+    ports: HashMap<Service, u16>,
+    env: Vec<(String, String)>,
+    /// Settings of one service only, on top of `env`, from its next start on.
+    overrides: HashMap<Service, Vec<(String, String)>>,
+    running: HashMap<Service, Child>,
+    pub http: reqwest::Client,
+    api_key: String,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for child in self.running.values_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if std::thread::panicking() {
+            for service in Service::ALL {
+                let log = std::fs::read_to_string(self.log_path(service)).unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(40).collect();
+                eprintln!("---- {} (last lines) ----", service.binary());
+                for line in tail.into_iter().rev() {
+                    eprintln!("{line}");
+                }
+            }
+        }
+    }
+}
+
+/// The folder of the binaries: the Order Service's, as cargo names it to its own tests; the
+/// other two are built beside it by `cargo test --workspace` (or `cargo build --workspace`).
+fn binary_of(service: Service) -> PathBuf {
+    let order = PathBuf::from(env!("CARGO_BIN_EXE_order-svc"));
+    let path = order.with_file_name(service.binary());
+    assert!(path.exists(), "{} is missing: run `cargo build --workspace` (make test does)", path.display());
+    path
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("an address").port()
+}
+
+impl Cluster {
+    /// The three services, started, with `settings` (environment variables) on top of the
+    /// tests' own: quick retries, a fast sender, short timeouts.
+    pub async fn start(settings: &[(&str, &str)]) -> Cluster {
+        let dir = TempDir::new().expect("a temporary folder");
+        let ports: HashMap<Service, u16> = Service::ALL.into_iter().map(|s| (s, free_port())).collect();
+        let url = |service: Service| format!("http://127.0.0.1:{}", ports[&service]);
+        let db = |name: &str| format!("sqlite://{}/{name}.db", dir.path().display());
+        let mut env: Vec<(String, String)> = [
+            ("ORDER_SERVICE_PORT", ports[&Service::Order].to_string()),
+            ("PAYMENT_SERVICE_PORT", ports[&Service::Payment].to_string()),
+            ("NOTIFICATION_SERVICE_PORT", ports[&Service::Notification].to_string()),
+            ("ORDER_SERVICE_URL", url(Service::Order)),
+            ("PAYMENT_SERVICE_URL", url(Service::Payment)),
+            ("NOTIFICATION_SERVICE_URL", url(Service::Notification)),
+            ("ORDER_DATABASE_URL", db("order")),
+            ("PAYMENT_DATABASE_URL", db("payment")),
+            ("NOTIFICATION_DATABASE_URL", db("notification")),
+            ("NOTIFICATION_MAIL_DIR", format!("{}/mail", dir.path().display())),
+            ("NOTIFICATION_SMS_DIR", format!("{}/sms", dir.path().display())),
+            ("ADMIN_EMAIL", ADMIN_EMAIL.into()),
+            ("ADMIN_PASSWORD", ADMIN_PASSWORD.into()),
+            ("OUTBOX_RETRY_BASE_MS", "50".into()),
+            ("NOTIFICATION_RATE_PER_SEC", "1000".into()),
+            ("NOTIFICATION_RETRY_BASE_MS", "50".into()),
+            // An interrupted send is retried after its lease: this plus about five seconds.
+            ("NOTIFICATION_SEND_TIMEOUT_SECS", "2".into()),
+            ("PAYMENT_TIMEOUT_SECS", "3".into()),
+            ("PAYMENT_GATEWAY_TIMEOUT_SECS", "2".into()),
+            ("ORDER_RECONCILE_AFTER_SECS", "4".into()),
+            ("RUST_LOG", "warn".into()),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect();
+        for (name, value) in settings {
+            env.retain(|(existing, _)| existing != name);
+            env.push(((*name).to_owned(), (*value).to_owned()));
+        }
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("a client");
+        let mut cluster = Cluster {
+            dir,
+            ports,
+            env,
+            overrides: HashMap::new(),
+            running: HashMap::new(),
+            http,
+            api_key: String::new(),
+        };
+        // The Payment and Notification Services fetch the Order Service's keys when they meet
+        // a token: the Order Service first.
+        for service in [Service::Order, Service::Payment, Service::Notification] {
+            cluster.start_service(service).await;
+        }
+        cluster.api_key = cluster.create_api_key().await;
+        cluster
+    }
+
+    fn log_path(&self, service: Service) -> PathBuf {
+        self.dir.path().join(format!("{}.log", service.binary()))
+    }
+
+    pub fn url(&self, service: Service, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.ports[&service])
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Starts `service` and waits until it answers.
+    pub async fn start_service(&mut self, service: Service) {
+        assert!(!self.running.contains_key(&service), "{service:?} runs already");
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.log_path(service)).expect("a log");
+        let child = Command::new(binary_of(service))
+            .envs(self.env.iter().map(|(name, value)| (name.as_str(), value.as_str())))
+            .envs(
+                self.overrides.get(&service).into_iter().flatten().map(|(name, value)| (name.as_str(), value.as_str())),
+            )
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("a log"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot start {}: {err}", service.binary()));
+        self.running.insert(service, child);
+        let health = self.url(service, "/health");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(response) = self.http.get(&health).timeout(Duration::from_secs(1)).send().await {
+                if response.status().is_success() {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "{} did not come up", service.binary());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Gives `service` the setting `name=value` from its next start on.
+    pub fn configure(&mut self, service: Service, name: &str, value: &str) {
+        let settings = self.overrides.entry(service).or_default();
+        settings.retain(|(existing, _)| existing != name);
+        settings.push((name.to_owned(), value.to_owned()));
+    }
+
+    /// Kills `service` with SIGKILL — no shutdown, no last write — and waits until it is gone.
+    pub fn kill(&mut self, service: Service) {
+        let mut child = self.running.remove(&service).unwrap_or_else(|| panic!("{service:?} is not running"));
+        child.kill().expect("SIGKILL");
+        child.wait().expect("the process ends");
+    }
+
+    async fn create_api_key(&self) -> String {
+        let login: Value = self
+            .http
+            .post(self.url(Service::Order, "/api/v1/auth/login"))
+            .json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
+            .send()
+            .await
+            .expect("login")
+            .json()
+            .await
+            .expect("a session");
+        let token = login["access_token"].as_str().expect("a token");
+        let created: Value = self
+            .http
+            .post(self.url(Service::Order, "/api/v1/auth/api-keys"))
+            .bearer_auth(token)
+            .json(&json!({"name": "fault tests", "role": "admin"}))
+            .send()
+            .await
+            .expect("an API key")
+            .json()
+            .await
+            .expect("a created key");
+        created["key"].as_str().expect("the key").to_owned()
+    }
+
+    /// A fresh access token (five minutes), or `None` while the Order Service cannot give one.
+    pub async fn token(&self) -> Option<String> {
+        let answer = self
+            .http
+            .post(self.url(Service::Order, "/api/v1/auth/token"))
+            .json(&json!({"api_key": self.api_key}))
+            .timeout(Duration::from_secs(3))
+            .send()
+            .await
+            .ok()?;
+        let grant: Value = answer.json().await.ok()?;
+        grant["access_token"].as_str().map(str::to_owned)
+    }
+
+    /// A read-only view of one service's database, for checking what it holds.
+    pub async fn database(&self, name: &str) -> SqlitePool {
+        let options = SqliteConnectOptions::new().filename(self.dir.path().join(format!("{name}.db"))).read_only(true);
+        SqlitePoolOptions::new().max_connections(2).connect_with(options).await.expect("the database opens")
+    }
+}
+
+/// Polls `check` until it holds, failing with `what` (and the check's last word) after `limit`.
+pub async fn wait_until<F, Fut>(what: &str, limit: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        let last = match check().await {
+            Ok(()) => return,
+            Err(last) => last,
+        };
+        assert!(Instant::now() < deadline, "after {limit:?}, still not {what}: {last}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

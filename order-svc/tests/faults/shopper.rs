@@ -1,0 +1,100 @@
+//! A client of the Order Service written the way the README asks integrators to write one:
+//! every order under its own `Idempotency-Key`, sent again with the same key until it is
+//! answered, whatever happens to the service in between.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::cluster::{Cluster, Service};
+
+#[derive(Clone)]
+pub struct Shopper {
+    http: reqwest::Client,
+    orders: String,
+    token: String,
+}
+
+impl Cluster {
+    /// A client with its own access token (five minutes: longer than any test).
+    pub async fn shopper(&self) -> Shopper {
+        let token = self.token().await.expect("an access token");
+        Shopper { http: self.http.clone(), orders: self.url(Service::Order, "/api/v1/orders/"), token }
+    }
+}
+
+/// An order of `items` (quantity, unit price) lines for a customer of its own.
+pub fn order_body(customer: &str, items: &[(i64, i64)]) -> Value {
+    let items: Vec<Value> = items
+        .iter()
+        .enumerate()
+        .map(|(n, (quantity, price))| json!({"product_name": format!("商品{n}"), "quantity": quantity, "unit_price": price}))
+        .collect();
+    json!({"customer_email": format!("{customer}@example.jp"), "customer_name": "障害 試験", "items": items, "currency": "JPY"})
+}
+
+impl Shopper {
+    /// Places the order `body` under `key` and returns the order it was answered with.
+    /// Connection failures, timeouts and 409 (the first request under the key may still be
+    /// running) are retried with the same key; any other refusal fails the test.
+    pub async fn place(&self, key: &str, body: &Value, patience: Duration) -> Value {
+        let deadline = Instant::now() + patience;
+        loop {
+            let sent = self
+                .http
+                .post(&self.orders)
+                .bearer_auth(&self.token)
+                .header("Idempotency-Key", key)
+                .json(body)
+                .timeout(Duration::from_secs(10))
+                .send()
+                .await;
+            let last = match sent {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let text = response.text().await.unwrap_or_default();
+                    match status {
+                        200 | 201 => return serde_json::from_str(&text).expect("an Order body"),
+                        409 | 502 | 503 | 504 => format!("{status}: {text}"),
+                        _ => panic!("order {key} refused with {status}: {text}"),
+                    }
+                }
+                Err(err) => err.to_string(),
+            };
+            assert!(Instant::now() < deadline, "order {key} still not placed after {patience:?}: {last}");
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    /// Asks for order `id` to be cancelled until the service answers; true when this call
+    /// (or an earlier attempt of it that died with the service) cancelled it. An order still
+    /// waiting for its payment is asked again once the payment is decided.
+    pub async fn cancel(&self, id: i64, patience: Duration) -> bool {
+        let url = format!("{}{id}", self.orders);
+        let deadline = Instant::now() + patience;
+        loop {
+            let sent = self.http.delete(&url).bearer_auth(&self.token).timeout(Duration::from_secs(10)).send().await;
+            let last = match sent {
+                Ok(response) if response.status() == 200 => return true,
+                Ok(response) if response.status() == 409 => {
+                    let text = response.text().await.unwrap_or_default();
+                    if text.contains("from 'cancelled'") {
+                        return true;
+                    }
+                    if !text.contains("from 'payment_processing'") {
+                        return false;
+                    }
+                    text
+                }
+                Ok(response) if response.status().is_server_error() => response.status().to_string(),
+                Ok(response) => {
+                    let status = response.status();
+                    panic!("cancelling {id} refused with {status}: {}", response.text().await.unwrap_or_default())
+                }
+                Err(err) => err.to_string(),
+            };
+            assert!(Instant::now() < deadline, "order {id} still not cancelled after {patience:?}: {last}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
