@@ -2,18 +2,14 @@
 
 use sqlx::SqliteConnection;
 
-/// Records a webhook's signature; `false` if it was seen before (a replay). Receipts older than
-/// `forget_before` (milliseconds since the epoch) are dropped first: their signatures have
-/// expired, so a replay of them is refused as stale anyway.
+/// How long a webhook's signature is remembered: past its five-minute tolerance, with a margin
+/// for clocks that disagree. An older one is refused as stale anyway.
+pub const KEPT_MS: i64 = 10 * 60 * 1000;
+
+/// Records a webhook's signature; `false` if it was seen before (a replay). One statement: it
+/// is on the path of every payment, so forgetting old receipts is left to the housekeeping.
 #[tracing::instrument(level = "debug", skip_all, fields(message_id))]
-pub async fn record(
-    conn: &mut SqliteConnection,
-    signature: &str,
-    message_id: &str,
-    now_ms: i64,
-    forget_before: i64,
-) -> sqlx::Result<bool> {
-    sqlx::query("DELETE FROM webhook_receipts WHERE received_at < ?1").bind(forget_before).execute(&mut *conn).await?;
+pub async fn record(conn: &mut SqliteConnection, signature: &str, message_id: &str, now_ms: i64) -> sqlx::Result<bool> {
     let inserted = sqlx::query(
         "INSERT INTO webhook_receipts (signature, message_id, received_at) VALUES (?1, ?2, ?3)
          ON CONFLICT (signature) DO NOTHING",
@@ -24,4 +20,10 @@ pub async fn record(
     .execute(conn)
     .await?;
     Ok(inserted.rows_affected() == 1)
+}
+
+/// Forgets the receipts received before `before` (milliseconds since the epoch).
+pub async fn forget_before(conn: &mut SqliteConnection, before: i64) -> sqlx::Result<u64> {
+    let deleted = sqlx::query("DELETE FROM webhook_receipts WHERE received_at < ?1").bind(before).execute(conn).await?;
+    Ok(deleted.rows_affected())
 }

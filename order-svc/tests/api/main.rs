@@ -6,6 +6,7 @@ mod auth;
 mod bad_input;
 mod cancellation;
 mod helpers;
+mod housekeeping;
 mod idempotency;
 mod imports;
 mod listing;
