@@ -54,6 +54,8 @@ function environment(): NodeJS.ProcessEnv {
     // Short-lived tokens, so that the runs exercise their renewal (and an ended session is
     // noticed by an open page within half a minute).
     AUTH_ACCESS_TOKEN_TTL_SECS: '60',
+    // One import at a time, so that a test can show one waiting for another.
+    IMPORT_CONCURRENCY: '1',
   };
 }
 

@@ -1,7 +1,7 @@
 // One service stopped: every page says which one, keeps showing what it can, and nothing is
 // lost — work waits in the Order Service's outbox and completes once the service is back.
 import { test, expect, open, createOrder, uniqueTag } from '../fixtures';
-import { start, stop } from '../platform';
+import { orderServiceUrl, start, stop } from '../platform';
 
 // The browser reports each refused connection to a stopped service in its console.
 test.use({ allowedConsoleErrors: /ERR_CONNECTION_REFUSED|Failed to load resource/ });
@@ -78,4 +78,37 @@ test('with the Order Service stopped, order pages say so and the rest still work
   } finally {
     await start('order-svc');
   }
+});
+
+test('with the Payment Service stopped, an import waits for the one before it, shown as queued, then runs', async ({ page, request }) => {
+  // The end-to-end platform runs one import at a time (IMPORT_CONCURRENCY=1, platform.ts).
+  const csv = (tag: string) =>
+    `order_ref,customer_email,customer_name,product_name,quantity,unit_price\n${tag}-1,${tag}@example.jp,順番待ち,茶碗,1,3000\n`;
+  await stop('payment-svc');
+  let first: { id: string };
+  try {
+    // The first import cannot pay its order: it stays running, holding the only place.
+    const upload = await request.post(`${orderServiceUrl}/api/v1/orders/imports`, {
+      headers: { 'content-type': 'text/csv' },
+      data: csv(uniqueTag('ahead')),
+    });
+    expect(upload.status(), await upload.text()).toBe(202);
+    first = await upload.json();
+
+    await open(page, '/imports');
+    const tag = uniqueTag('queued');
+    await page.getByLabel('CSV file').setInputFiles({ name: `${tag}.csv`, mimeType: 'text/csv', buffer: Buffer.from(csv(tag)) });
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    const waiting = page.locator(`section[data-import-id]:not([data-import-id="${first.id}"])`);
+    await expect(waiting).toHaveAttribute('data-import-status', 'queued');
+    await expect(waiting).toContainText('Waiting for the imports running now to finish');
+    await expect(page.locator('[data-status="queued"]').first()).toHaveText('Queued');
+  } finally {
+    await start('payment-svc');
+  }
+  // The first one is paid and ends; the queued one starts and the open page follows it to the end.
+  const waiting = page.locator(`section[data-import-id]:not([data-import-id="${first!.id}"])`);
+  await expect(waiting).toHaveAttribute('data-import-status', 'completed', { timeout: 30_000 });
+  const ahead = await request.get(`${orderServiceUrl}/api/v1/orders/imports/${first!.id}`);
+  expect((await ahead.json()).status).toBe('completed');
 });

@@ -38,7 +38,7 @@ impl Application {
         let transport = Transport::from_config(&config)?;
 
         let db = Database::connect(&config.database_url, config.db_max_connections).await?;
-        sqlx::migrate!().run(&db.write).await?;
+        platform::db::migrate(&db.write, &sqlx::migrate!()).await?;
 
         let sender_wake = Arc::new(Notify::new());
         // The sender claims and updates rows: it writes, so it gets the writer.

@@ -50,6 +50,9 @@ pub struct Config {
     /// `ORDER_RECONCILE_AFTER_SECS` (120): how long an order may wait in `payment_processing`
     /// (beyond the payment call and its retries) before the Payment Service is asked about it.
     pub reconcile_after: Duration,
+    /// `IMPORT_CONCURRENCY` (2): imports validating or processing at once; the next ones are
+    /// `queued` and start, oldest first, as those end.
+    pub import_concurrency: u32,
 }
 
 impl Config {
@@ -103,8 +106,14 @@ impl Config {
             webhook_secrets: secret_list("ORDER_WEBHOOK_SECRETS", environment, DEVELOPMENT_ORDER_WEBHOOK_SECRET)?,
             trusted_proxies,
             reconcile_after: Duration::from_secs(env_or("ORDER_RECONCILE_AFTER_SECS", 120)?),
+            import_concurrency: positive(env_or("IMPORT_CONCURRENCY", 2)?, "IMPORT_CONCURRENCY")?,
         })
     }
+}
+
+fn positive(value: u32, name: &str) -> anyhow::Result<u32> {
+    anyhow::ensure!(value > 0, "{name} must be at least 1");
+    Ok(value)
 }
 
 fn trim_slash(url: String) -> String {

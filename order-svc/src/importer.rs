@@ -48,7 +48,8 @@ pub const CHUNK_ORDERS: i64 = 500;
 /// another's database work, few enough to keep memory and the peers' load bounded.
 const CONCURRENT_CHUNKS: usize = 3;
 
-/// Runs imports in the background, and stops them (at a commit boundary, since dropping a
+/// Runs imports in the background, at most `concurrency` at once (the database keeps the
+/// count, `db::imports::start_queued`), and stops them (at a commit boundary, since dropping a
 /// transaction rolls it back) when the service stops.
 #[derive(Clone)]
 pub struct Importer {
@@ -56,33 +57,77 @@ pub struct Importer {
     stop: CancellationToken,
     /// How a failed step is retried.
     backoff: Backoff,
+    concurrency: u32,
 }
 
 impl Importer {
-    pub fn new(backoff: Backoff) -> Importer {
-        Importer { tasks: TaskTracker::new(), stop: CancellationToken::new(), backoff }
+    pub fn new(backoff: Backoff, concurrency: u32) -> Importer {
+        Importer { tasks: TaskTracker::new(), stop: CancellationToken::new(), backoff, concurrency }
     }
 
-    /// Starts (or resumes) the import `id`. `file` is the upload just read, if this process
-    /// has it; otherwise the stored file is read again.
-    pub fn start(&self, ctx: Context, id: String, file: Option<ImportFile>) {
-        let stop = self.stop.clone();
-        let backoff = self.backoff;
+    /// Starts the oldest queued imports while there is room. `upload` is an import just
+    /// accepted by this process with its file already read, which need not be read again if it
+    /// is one of those started.
+    pub async fn start_queued(&self, ctx: &Context, mut upload: Option<(String, ImportFile)>) -> anyhow::Result<()> {
+        let mut conn = ctx.db.write.acquire().await?;
+        let started = db::imports::start_queued(&mut conn, self.concurrency).await?;
+        drop(conn);
+        for id in started {
+            let file = match upload.take() {
+                Some((upload_id, file)) if upload_id == id => Some(file),
+                other => {
+                    upload = other;
+                    None
+                }
+            };
+            tracing::info!(import_id = %id, "import started");
+            self.run_in_background(ctx.clone(), id, file);
+        }
+        Ok(())
+    }
+
+    /// Like `start_queued`, retried until the database answers (or the service stops): an
+    /// import that ends makes room for the next one, which nothing else may start soon.
+    pub fn start_queued_eventually(&self, ctx: Context) {
+        let importer = self.clone();
         self.tasks.spawn(async move {
-            tokio::select! {
-                () = stop.cancelled() => tracing::info!(import_id = %id, "import paused by shutdown; it resumes at the next start"),
-                () = run(ctx, id.clone(), file, backoff) => {}
+            let mut attempts = 0;
+            while let Err(err) = importer.start_queued(&ctx, None).await {
+                attempts += 1;
+                let delay = importer.backoff.delay(attempts);
+                tracing::warn!(error = ?err, retry_in_ms = delay.as_millis() as u64, "cannot start the queued imports; retrying");
+                tokio::select! {
+                    () = importer.stop.cancelled() => return,
+                    () = tokio::time::sleep(delay) => {}
+                }
             }
         });
     }
 
-    /// Resumes every import a previous process left unfinished.
+    /// Runs (or resumes) the import `id`, then starts the next queued one. `file` is the
+    /// upload just read, if this process has it; otherwise the stored file is read again.
+    fn run_in_background(&self, ctx: Context, id: String, file: Option<ImportFile>) {
+        let importer = self.clone();
+        self.tasks.spawn(async move {
+            tokio::select! {
+                () = importer.stop.cancelled() => {
+                    tracing::info!(import_id = %id, "import paused by shutdown; it resumes at the next start");
+                    return;
+                }
+                () = run(ctx.clone(), id.clone(), file, importer.backoff) => {}
+            }
+            importer.start_queued_eventually(ctx);
+        });
+    }
+
+    /// Resumes every import a previous process left unfinished, then starts queued ones if
+    /// there is room.
     pub async fn resume_unfinished(&self, ctx: &Context) -> anyhow::Result<()> {
         for id in db::imports::unfinished(&ctx.db.read).await? {
             tracing::info!(import_id = %id, "resuming import");
-            self.start(ctx.clone(), id, None);
+            self.run_in_background(ctx.clone(), id, None);
         }
-        Ok(())
+        self.start_queued(ctx, None).await
     }
 
     /// Resolves when the service begins to stop: long-lived answers (the event streams)

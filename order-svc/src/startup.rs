@@ -55,7 +55,7 @@ impl Application {
         let db = Database::connect(&config.database_url, config.db_max_connections)
             .await
             .with_context(|| format!("cannot open the database {}", config.database_url))?;
-        sqlx::migrate!().run(&db.write).await.context("cannot migrate the database")?;
+        platform::db::migrate(&db.write, &sqlx::migrate!()).await.context("cannot migrate the database")?;
 
         let identity = IdentityProvider::start(&db, config.identity.clone(), &config.first_admin)
             .await
@@ -74,7 +74,10 @@ impl Application {
         let state = AppState {
             core: core.clone(),
             // An import retries sooner than the outbox's longest delay: it is being watched.
-            importer: Importer::new(Backoff { base: config.outbox.backoff.base, max: IMPORT_RETRY_MAX }),
+            importer: Importer::new(
+                Backoff { base: config.outbox.backoff.base, max: IMPORT_RETRY_MAX },
+                config.import_concurrency,
+            ),
             verifier: identity.verifier(),
             identity,
             webhook_secrets: WebhookSecrets::parse(&config.webhook_secrets).context("ORDER_WEBHOOK_SECRETS")?,

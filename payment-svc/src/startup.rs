@@ -40,7 +40,7 @@ impl Application {
     pub async fn build_with_listener(config: Config, listener: TcpListener) -> anyhow::Result<Application> {
         let port = listener.local_addr()?.port();
         let db = Database::connect(&config.database_url, config.db_max_connections).await?;
-        sqlx::migrate!().run(&db.write).await?;
+        platform::db::migrate(&db.write, &sqlx::migrate!()).await?;
 
         let outbox = Outbox::new();
         let gateway = Gateway::open(config.gateway.clone(), &config.gateway_ledger_url()).await?;

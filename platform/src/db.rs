@@ -90,6 +90,29 @@ async fn connect(url: &str, max_connections: u32) -> anyhow::Result<SqlitePool> 
 
 /// Milliseconds since the Unix epoch: the clock the queues schedule by (an integer compares
 /// and indexes cheaply in SQLite, where a datetime is text).
+/// Runs `migrator`'s pending migrations on the writer with foreign keys off, then checks every
+/// reference and turns them back on.
+///
+/// SQLite can change a CHECK constraint only by rebuilding the table
+/// (https://www.sqlite.org/lang_altertable.html#otheralter), and that procedure needs foreign
+/// keys off: dropping the old table would otherwise cascade to the rows that refer to it. The
+/// pragma has no effect inside a transaction, and sqlx runs each migration in one, so it is set
+/// here, around them.
+pub async fn migrate(writer: &SqlitePool, migrator: &sqlx::migrate::Migrator) -> anyhow::Result<()> {
+    let mut conn = writer.acquire().await?;
+    sqlx::query("PRAGMA foreign_keys = OFF").execute(&mut *conn).await?;
+    let migrated = migrator.run(&mut *conn).await;
+    let broken: Vec<(String, Option<i64>, String)> =
+        sqlx::query_as("SELECT \"table\", rowid, parent FROM pragma_foreign_key_check").fetch_all(&mut *conn).await?;
+    sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
+    migrated?;
+    anyhow::ensure!(
+        broken.is_empty(),
+        "the migrations left rows referring to nothing (table, rowid, parent): {broken:?}"
+    );
+    Ok(())
+}
+
 pub fn now_millis() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }

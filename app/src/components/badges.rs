@@ -51,6 +51,7 @@ pub fn NotificationStatusBadge(status: NotificationStatus) -> impl IntoView {
 
 pub fn import_status_label(status: ImportStatus) -> &'static str {
     match status {
+        ImportStatus::Queued => "Queued",
         ImportStatus::Validating => "Checking",
         ImportStatus::Processing => "Importing",
         ImportStatus::Completed => "Completed",
@@ -62,6 +63,7 @@ pub fn import_status_label(status: ImportStatus) -> &'static str {
 #[component]
 pub fn ImportStatusBadge(status: ImportStatus) -> impl IntoView {
     let colour = match status {
+        ImportStatus::Queued => "bg-slate-50 text-slate-700 ring-slate-500/30",
         ImportStatus::Validating | ImportStatus::Processing => "bg-sky-50 text-sky-800 ring-sky-600/30",
         ImportStatus::Completed => "bg-emerald-50 text-emerald-800 ring-emerald-600/30",
         ImportStatus::CompletedWithErrors => "bg-amber-50 text-amber-800 ring-amber-600/30",

@@ -210,6 +210,7 @@ fn Progress(
     let label = move || {
         let import = state.get();
         match import.status {
+            ImportStatus::Queued => "Waiting for the imports running now to finish…".to_owned(),
             ImportStatus::Validating => "Checking the file…".to_owned(),
             _ => format!(
                 "{} of {} orders processed",
@@ -220,6 +221,7 @@ fn Progress(
     };
     let bar_class = move || {
         let colour = match state.get().status {
+            ImportStatus::Queued => "bg-slate-400",
             ImportStatus::Validating | ImportStatus::Processing => "bg-indigo-600",
             ImportStatus::Completed => "bg-emerald-600",
             ImportStatus::CompletedWithErrors => "bg-amber-500",

@@ -133,12 +133,14 @@ pub async fn find_existing(
             return Ok(Some((row, same_file)));
         }
     }
-    let by_file: Option<ImportRow> =
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM imports WHERE file_sha256 = ?1 AND dry_run = ?2"))
-            .bind(file_sha256)
-            .bind(dry_run)
-            .fetch_optional(pool)
-            .await?;
+    // A failed import is not the file's import any more: the file may be run again.
+    let by_file: Option<ImportRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM imports WHERE file_sha256 = ?1 AND dry_run = ?2 AND status <> 'failed'"
+    ))
+    .bind(file_sha256)
+    .bind(dry_run)
+    .fetch_optional(pool)
+    .await?;
     Ok(by_file.map(|row| (row, true)))
 }
 
@@ -167,6 +169,23 @@ pub async fn unfinished(pool: &SqlitePool) -> sqlx::Result<Vec<String>> {
         "SELECT id FROM imports WHERE status IN ('validating', 'processing') AND dry_run = 0 ORDER BY created_at, rowid",
     )
     .fetch_all(pool)
+    .await
+}
+
+/// Starts the oldest queued imports while fewer than `limit` run (`validating` or
+/// `processing`) and returns their ids. One statement, so two callers at once cannot both take
+/// the last free place.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn start_queued(conn: &mut SqliteConnection, limit: u32) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "UPDATE imports SET status = 'validating'
+         WHERE id IN (
+            SELECT id FROM imports WHERE status = 'queued' ORDER BY created_at, rowid
+            LIMIT MAX(0, ?1 - (SELECT COUNT(*) FROM imports WHERE status IN ('validating', 'processing'))))
+         RETURNING id",
+    )
+    .bind(limit)
+    .fetch_all(conn)
     .await
 }
 

@@ -68,9 +68,10 @@ pub struct UploadQuery {
 /// Upload an order file: CSV, one row per item, rows of one order sharing `order_ref`.
 ///
 /// Answers 202 with the new import, which then runs in the background (follow it through
-/// `/events`); a dry run's answer is already final. The same file (same bytes, same kind of
-/// run) or the same `Idempotency-Key` again answers 200 with the existing import and creates
-/// nothing.
+/// `/events`) — at once, or `queued` while `IMPORT_CONCURRENCY` imports run; a dry run's answer
+/// is already final. The same file (same bytes, same kind of run) or the same
+/// `Idempotency-Key` again answers 200 with the existing import and creates nothing — unless
+/// that import failed: the same bytes without that key are a new run.
 #[utoipa::path(
     post,
     path = "/api/v1/orders/imports",
@@ -127,7 +128,8 @@ pub async fn create_import(
     let id = uuid::Uuid::new_v4().to_string();
     let new = NewImport {
         id: &id,
-        status: ImportStatus::Validating,
+        // A dry run is finished within this request; a real one waits its turn.
+        status: if dry_run { ImportStatus::Validating } else { ImportStatus::Queued },
         file_name: file_name.as_deref(),
         file_sha256: &sha256,
         idempotency_key: key.as_ref().map(IdempotencyKey::as_str),
@@ -153,7 +155,11 @@ pub async fn create_import(
     } else {
         db::imports::store_file(&mut tx, &id, &bytes).await?;
         tx.commit().await?;
-        state.importer.start(state.core.clone(), id.clone(), Some(file));
+        if let Err(err) = state.importer.start_queued(&state.core, Some((id.clone(), file))).await {
+            // Accepted and stored: it is started as soon as the database answers again.
+            tracing::warn!(import_id = %id, error = ?err, "cannot start the queued imports now");
+            state.importer.start_queued_eventually(state.core.clone());
+        }
     }
     tracing::info!(import_id = %id, dry_run, notify = notify.as_str(), "import accepted");
     let import = load(&state, &id).await?;

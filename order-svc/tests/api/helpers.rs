@@ -682,6 +682,11 @@ impl TestPlatform {
         running.shut_down("payment-svc").await;
     }
 
+    /// The Payment Service's configuration, to change before `restart_payment_service`.
+    pub fn payment_config(&mut self) -> &mut payment_svc::config::Config {
+        &mut self.configs.payment
+    }
+
     /// Starts the Payment Service again on the same port and database.
     pub async fn restart_payment_service(&mut self) {
         assert!(self.payment.is_none(), "the payment service is already running");

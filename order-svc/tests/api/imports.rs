@@ -357,6 +357,88 @@ async fn the_same_file_or_key_again_returns_the_existing_import_and_creates_noth
 }
 
 #[tokio::test]
+async fn a_failed_import_runs_again_when_its_file_is_uploaded_again() {
+    // Every charge declined: no order can be imported.
+    let mut app = spawn_platform_with(|c| c.payment.gateway.decline_rate = 1.0).await;
+    let file = generated(3, 1, "RERUN");
+    let keyed = app.upload_with(&file, "", Some("first-run")).await;
+    assert_eq!(keyed.status(), 202);
+    let first: Import = keyed.json().await.expect("an Import");
+    let failed = app.wait_for_import(&first.id, PATIENCE).await;
+    assert_eq!((failed.status, failed.failed_orders), (ImportStatus::Failed, 3), "{failed:?}");
+
+    // Its key still names that import: a retried request is answered as before.
+    let replay = app.upload_with(&file, "", Some("first-run")).await;
+    assert_eq!(replay.status(), 200);
+    assert_eq!(replay.json::<Import>().await.expect("an Import").id, first.id);
+
+    // The gateway is well again, and the same bytes are a new run.
+    app.stop_payment_service().await;
+    app.payment_config().gateway.decline_rate = 0.0;
+    app.restart_payment_service().await;
+    let second = app.start_import(&file, "").await;
+    assert_ne!(second.id, first.id);
+    let done = app.wait_for_import(&second.id, PATIENCE).await;
+    assert_eq!((done.status, done.succeeded_orders), (ImportStatus::Completed, 3), "{done:?}");
+    let orders = app.orders_of_batch(&second.id).await;
+    assert!(orders.iter().all(|o| o.status == OrderStatus::Paid), "{orders:?}");
+    // The failed run's orders stay as it left them: unpaid, in its own batch.
+    let unpaid = app.orders_of_batch(&first.id).await;
+    assert!(unpaid.iter().all(|o| o.status == OrderStatus::Pending), "{unpaid:?}");
+
+    // Now that the file has a run that did not fail, the same bytes are that run again.
+    let again = app.upload(&file, "").await;
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.json::<Import>().await.expect("an Import").id, second.id);
+}
+
+#[tokio::test]
+async fn imports_beyond_the_concurrency_wait_queued_and_start_in_turn_across_a_restart() {
+    let mut app = spawn_platform_with(|c| {
+        c.order.import_concurrency = 1;
+        // Slow enough that the first import is still running when the others arrive.
+        c.payment.gateway.latency = Duration::from_millis(300);
+    })
+    .await;
+    let first = app.start_import(&generated(1_200, 1, "TURN-A"), "").await;
+    let second = app.start_import(&generated(3, 1, "TURN-B"), "").await;
+    let third = app.start_import(&generated(3, 1, "TURN-C"), "").await;
+    assert_ne!(first.status, ImportStatus::Queued, "a free place: it starts at once");
+    assert_eq!((second.status, third.status), (ImportStatus::Queued, ImportStatus::Queued));
+
+    // Queued imports wait through a restart too, and then start oldest first, one at a time.
+    app.restart_order_service().await;
+    let ids = [first.id.clone(), second.id.clone(), third.id.clone()];
+    let mut order_of_start: Vec<String> = Vec::new();
+    let deadline = std::time::Instant::now() + PATIENCE * 4;
+    loop {
+        let mut running = 0;
+        let mut done = 0;
+        for id in &ids {
+            let import = app.import(id).await;
+            match import.status {
+                ImportStatus::Queued => continue,
+                status if status.is_final() => done += 1,
+                _ => running += 1,
+            }
+            if !order_of_start.contains(id) {
+                order_of_start.push(id.clone());
+            }
+        }
+        assert!(running <= 1, "{running} imports running at once with IMPORT_CONCURRENCY=1");
+        if done == ids.len() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the imports did not finish: {order_of_start:?} started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(order_of_start, ids, "oldest first");
+    for import in [&first, &second, &third] {
+        assert_eq!(app.import(&import.id).await.status, ImportStatus::Completed);
+    }
+}
+
+#[tokio::test]
 async fn a_dry_run_reports_everything_and_creates_nothing() {
     let app = spawn_platform().await;
     let file =

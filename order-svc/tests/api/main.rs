@@ -10,6 +10,7 @@ mod housekeeping;
 mod idempotency;
 mod imports;
 mod listing;
+mod migrations;
 mod orders;
 mod payment_failures;
 mod reconciliation;

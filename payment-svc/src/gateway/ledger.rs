@@ -17,7 +17,9 @@ pub struct Ledger {
 impl Ledger {
     pub async fn open(url: &str) -> anyhow::Result<Ledger> {
         let db = Database::connect(url, 2).await.with_context(|| format!("cannot open the gateway's ledger {url}"))?;
-        sqlx::migrate!("./gateway_migrations").run(&db.write).await.context("cannot migrate the gateway's ledger")?;
+        platform::db::migrate(&db.write, &sqlx::migrate!("./gateway_migrations"))
+            .await
+            .context("cannot migrate the gateway's ledger")?;
         Ok(Ledger { db })
     }
 

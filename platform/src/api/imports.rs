@@ -8,11 +8,13 @@ pub const MAX_IMPORT_ORDERS: usize = 10_000;
 /// Largest file accepted, in bytes (20 MiB).
 pub const MAX_IMPORT_BYTES: usize = 20 * 1024 * 1024;
 
-/// Where an import is. `validating` → `processing` → one of the three final states.
+/// Where an import is. (`queued` →) `validating` → `processing` → one of the three final states.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ImportStatus {
-    /// Accepted; the rows are being checked and staged.
+    /// Accepted, waiting for one of the imports running now to end (`IMPORT_CONCURRENCY`).
+    Queued,
+    /// The rows are being checked and staged.
     Validating,
     /// Orders are being created, paid and notified.
     Processing,
@@ -25,7 +27,8 @@ pub enum ImportStatus {
 }
 
 impl ImportStatus {
-    pub const ALL: [ImportStatus; 5] = [
+    pub const ALL: [ImportStatus; 6] = [
+        ImportStatus::Queued,
         ImportStatus::Validating,
         ImportStatus::Processing,
         ImportStatus::Completed,
@@ -35,6 +38,7 @@ impl ImportStatus {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            ImportStatus::Queued => "queued",
             ImportStatus::Validating => "validating",
             ImportStatus::Processing => "processing",
             ImportStatus::Completed => "completed",
