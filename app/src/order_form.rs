@@ -166,10 +166,16 @@ mod tests {
         assert_eq!(checked.order_problems, vec!["Add at least one item.".to_owned()]);
         assert!(!checked.is_valid());
 
-        let checked = check(&form(vec![item("a", "10000", "9223372036854775807")]));
-        assert_eq!(checked.total, None);
-        assert!(checked.order_problems.contains(&"The total is too large.".to_owned()));
+        // The per-item bounds keep every total far inside i64: a price beyond them is the
+        // row's problem, and the total counts the rows that can be read.
+        let checked = check(&form(vec![item("a", "10000", "9223372036854775807"), item("b", "2", "300")]));
+        assert_eq!(checked.items[0].unit_price.as_deref(), Some("Unit price must be at most ¥100,000,000"));
+        assert_eq!(checked.total, Some(Yen::new(600)));
         assert!(!checked.is_valid());
+
+        let largest = check(&form(vec![item("a", "10000", "100000000"); MAX_ITEMS]));
+        assert_eq!(largest.total, Some(Yen::new(100_000_000_000_000)));
+        assert!(largest.is_valid());
     }
 
     #[test]

@@ -57,7 +57,7 @@ impl Application {
             verifier: config.public_keys.verifier(NOTIFICATION_SERVICE),
         };
         let (api, openapi) = routes::router(state);
-        let router = platform::http::finish(api, openapi, db.read.clone(), &config.http);
+        let router = platform::http::finish(api, openapi, &routes::aliases(), db.read.clone(), &config.http);
         let port = listener.local_addr()?.port();
         Ok(Application { port, pool: db.write, listener, router, sender, sender_wake })
     }

@@ -87,7 +87,7 @@ impl Application {
             NotificationClient::new(&config.notification_service_url, config.notification_timeout, tokens);
         let worker = OutboxWorker::new(db.write.clone(), OrderDelivery::new(core, notifications), config.outbox);
         let (api, openapi) = routes::router(state.clone());
-        let router = platform::http::finish(api, openapi, db.read.clone(), &config.http);
+        let router = platform::http::finish(api, openapi, &routes::aliases(), db.read.clone(), &config.http);
         let port = listener.local_addr()?.port();
         Ok(Application {
             port,

@@ -53,7 +53,7 @@ impl Application {
             gateway_secrets: config.gateway_webhook_secrets.clone().into(),
         };
         let (api, openapi) = routes::router(state);
-        let router = platform::http::finish(api, openapi, db.read.clone(), &config.http);
+        let router = platform::http::finish(api, openapi, routes::payments::ALIASES, db.read.clone(), &config.http);
         let signer = WebhookSecrets::parse(&config.order_webhook_secrets).context("ORDER_WEBHOOK_SECRETS")?;
         let delivery =
             PeerDelivery { orders: OrderClient::new(&config.order_service_url, config.order_webhook_timeout, signer) };

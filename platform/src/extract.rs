@@ -132,7 +132,7 @@ fn source_text(err: &dyn std::error::Error) -> String {
 pub struct IdempotencyKey(String);
 
 impl IdempotencyKey {
-    pub const MAX_LEN: usize = 200;
+    pub const MAX_LEN: usize = crate::api::MAX_IDEMPOTENCY_KEY_LEN;
 
     /// `None` when the header is absent. A present but unusable header is refused rather than
     /// ignored: ignoring it would silently turn a retry into a duplicate.
@@ -164,6 +164,14 @@ impl IdempotencyKey {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The JSON Schema of the header (`api::idempotency_key_schema`, which a header is never
+    /// `null`). `openapi::complete` gives it to every `Idempotency-Key` parameter.
+    pub fn schema() -> serde_json::Value {
+        let mut schema = serde_json::to_value(crate::api::idempotency_key_schema()).unwrap_or_default();
+        schema["type"] = serde_json::json!("string");
+        schema
     }
 }
 

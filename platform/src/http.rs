@@ -21,6 +21,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::api::{ErrorBody, IDEMPOTENCY_KEY_HEADER, REQUEST_ID_HEADER, TOTAL_COUNT_HEADER};
 use crate::error::ApiError;
+use crate::openapi::Alias;
 use crate::telemetry;
 
 /// Settings of the HTTP front that differ between services or deployments.
@@ -33,12 +34,20 @@ pub struct HttpSettings {
     pub body_limit: usize,
 }
 
-/// Wraps a service's API routes with everything every service shares.
-pub fn finish(api: Router, mut openapi: utoipa::openapi::OpenApi, pool: SqlitePool, settings: &HttpSettings) -> Router {
+/// Wraps a service's API routes with everything every service shares; `aliases` are the paths
+/// its router also answers under another spelling (`openapi::Alias`).
+pub fn finish(
+    api: Router,
+    mut openapi: utoipa::openapi::OpenApi,
+    aliases: &[Alias],
+    pool: SqlitePool,
+    settings: &HttpSettings,
+) -> Router {
     add_security_schemes(&mut openapi);
+    let document = crate::openapi::finish(openapi, aliases);
     let probes = Router::new().route("/health", get(health)).route("/ready", get(ready)).with_state(pool);
     api.merge(probes)
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        .merge(SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", document))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(settings.body_limit))
@@ -106,6 +115,9 @@ pub async fn serve(listener: TcpListener, router: Router, stop: CancellationToke
 pub const BEARER_SCHEME: &str = "bearer";
 /// The scheme of the webhooks signed by the Standard Webhooks rules (`platform::webhook`).
 pub const WEBHOOK_SIGNATURE_SCHEME: &str = "webhook_signature";
+/// The scheme of an import's event stream opened by a browser, whose `EventSource` cannot send
+/// a header: a short-lived ticket in the query string.
+pub const EVENTS_TICKET_SCHEME: &str = "events_ticket";
 
 fn add_security_schemes(openapi: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -122,6 +134,13 @@ fn add_security_schemes(openapi: &mut utoipa::openapi::OpenApi) {
                 ))
                 .build(),
         ),
+    );
+    components.add_security_scheme(
+        EVENTS_TICKET_SCHEME,
+        SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::with_description(
+            "ticket",
+            "A ticket from POST /api/v1/orders/imports/{import_id}/events/ticket: one import's events, for 60 seconds",
+        ))),
     );
     components.add_security_scheme(
         WEBHOOK_SIGNATURE_SCHEME,

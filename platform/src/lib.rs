@@ -10,6 +10,7 @@ pub mod api;
 pub mod japan_time;
 pub mod money;
 pub mod new_order;
+pub mod whole_number;
 
 #[cfg(feature = "server")]
 pub mod auth;
@@ -25,6 +26,8 @@ pub mod extract;
 pub mod http;
 #[cfg(feature = "server")]
 pub mod memory;
+#[cfg(feature = "server")]
+pub mod openapi;
 #[cfg(feature = "server")]
 pub mod outbox;
 #[cfg(feature = "server")]

@@ -33,29 +33,23 @@ impl Yen {
         self.0.checked_mul(quantity).map(Yen)
     }
 
-    /// Parses a plain decimal such as `89800`, `89800.0` or `-5.00`. A non-zero fraction is
-    /// refused (yen cannot be split), and so are exponents, blanks and anything that would
-    /// overflow.
+    /// Parses an amount as a person types it: `89800` or `89800.0`. A non-zero fraction is
+    /// refused (yen cannot be split), and so are blanks, exponents (`8.98e4` is how JSON may
+    /// write a number, not how anyone types a price) and anything that would overflow.
     pub fn parse_decimal(text: &str) -> Result<Yen, MoneyError> {
-        let (negative, unsigned) = match text.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, text),
-        };
-        let (whole, fraction) = match unsigned.split_once('.') {
-            Some((whole, fraction)) => (whole, fraction),
-            None => (unsigned, ""),
-        };
-        if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {
+        if text.contains(['e', 'E']) {
             return Err(MoneyError::NotADecimal(text.to_owned()));
         }
-        if !fraction.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(MoneyError::NotADecimal(text.to_owned()));
-        }
-        if fraction.bytes().any(|b| b != b'0') {
-            return Err(MoneyError::FractionalYen(text.to_owned()));
-        }
-        let magnitude: i64 = whole.parse().map_err(|_| MoneyError::TooLarge(text.to_owned()))?;
-        Ok(Yen(if negative { -magnitude } else { magnitude }))
+        Yen::from_json_number(text)
+    }
+
+    /// Parses a JSON number's text, exponents included (`8.98e4` is 89800: `whole_number`).
+    fn from_json_number(text: &str) -> Result<Yen, MoneyError> {
+        crate::whole_number::parse(text).map(Yen).map_err(|err| match err {
+            crate::whole_number::WholeNumberError::NotANumber(t) => MoneyError::NotADecimal(t),
+            crate::whole_number::WholeNumberError::Fraction(t) => MoneyError::FractionalYen(t),
+            crate::whole_number::WholeNumberError::TooLarge(t) => MoneyError::TooLarge(t),
+        })
     }
 
     /// `¥179,600`: how people read an amount in the e-mails and the dashboard.
@@ -111,24 +105,37 @@ impl Serialize for Yen {
 impl<'de> Deserialize<'de> for Yen {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let number = serde_json::Number::deserialize(deserializer)?;
-        Yen::parse_decimal(&number.to_string()).map_err(de::Error::custom)
+        Yen::from_json_number(&number.to_string()).map_err(de::Error::custom)
     }
 }
 
-impl utoipa::PartialSchema for Yen {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+impl Yen {
+    /// The JSON Schema of an amount from `min` to `max`: whole yen, written `89800.0` in
+    /// answers, which JSON Schema counts as an integer (a number without a fraction).
+    pub fn schema_between(min: Yen, max: Yen) -> utoipa::openapi::Object {
         utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::Number)
+            .schema_type(utoipa::openapi::schema::Type::Integer)
+            .minimum(Some(min.0))
+            .maximum(Some(max.0))
             .description(Some("Whole yen; a fraction of a yen is refused."))
             .examples([serde_json::json!(89800.0)])
-            .into()
+            .build()
+    }
+}
+
+/// Any amount that fits: where the field's own rule is checked later (a batch item's, which is
+/// answered in its result).
+impl utoipa::PartialSchema for Yen {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        Yen::schema_between(Yen(i64::MIN), Yen(i64::MAX)).into()
     }
 }
 
 impl utoipa::ToSchema for Yen {}
 
 /// The currencies the platform accepts: only JPY. Anything else is refused when the request
-/// is read, with a message that names the offending code.
+/// is read, with a message that names the offending code. In JSON the code is exactly `JPY`,
+/// as documented; `parse` (for a file or a stored row) also takes `jpy` and surrounding blanks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub enum Currency {
     #[default]
@@ -151,10 +158,20 @@ impl Currency {
     }
 }
 
+impl Currency {
+    /// The code as JSON carries it: exactly `JPY`.
+    pub fn of_json(code: &str) -> Result<Currency, String> {
+        match code {
+            "JPY" => Ok(Currency::JPY),
+            _ => Err(format!("unsupported currency '{code}': only JPY is accepted")),
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for Currency {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let code = String::deserialize(deserializer)?;
-        Currency::parse(&code).map_err(de::Error::custom)
+        Currency::of_json(&code).map_err(de::Error::custom)
     }
 }
 
@@ -170,10 +187,12 @@ mod tests {
     }
 
     #[test]
-    fn refuses_fractions_exponents_and_garbage() {
+    fn refuses_fractions_and_garbage() {
         assert!(matches!(Yen::parse_decimal("0.5"), Err(MoneyError::FractionalYen(_))));
         assert!(matches!(Yen::parse_decimal("89800.0000000000001"), Err(MoneyError::FractionalYen(_))));
-        assert!(Yen::parse_decimal("1e5").is_err());
+        assert!(Yen::parse_decimal("1e5").is_err(), "nobody types a price so");
+        assert_eq!(Yen::from_json_number("1e5").unwrap(), Yen(100_000), "a whole number, written as JSON may");
+        assert!(Yen::from_json_number("1.5e0").is_err());
         assert!(Yen::parse_decimal("").is_err());
         assert!(Yen::parse_decimal(".5").is_err());
         assert!(Yen::parse_decimal("99999999999999999999").is_err());
@@ -201,5 +220,7 @@ mod tests {
         assert_eq!(serde_json::from_str::<Currency>("\"JPY\"").unwrap(), Currency::JPY);
         let err = serde_json::from_str::<Currency>("\"USD\"").unwrap_err().to_string();
         assert!(err.contains("USD"), "{err}");
+        assert!(serde_json::from_str::<Currency>("\"jpy\"").is_err(), "JSON takes the code exactly");
+        assert_eq!(Currency::parse(" jpy "), Ok(Currency::JPY), "a file may write it loosely");
     }
 }

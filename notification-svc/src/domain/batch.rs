@@ -32,12 +32,35 @@ pub enum Intake {
     Refused(String),
 }
 
+/// One item of a batch as read off the wire: its key as sent (echoed in its result), and the
+/// notification it asks for or why it could not be read. An unreadable item is refused in its
+/// own result, as any other invalid item is, instead of refusing the whole batch.
+#[derive(Debug, Clone)]
+pub struct BatchItem {
+    pub idempotency_key: Option<String>,
+    pub request: Result<BatchNotification, String>,
+}
+
+impl BatchItem {
+    pub fn read(raw: serde_json::Map<String, serde_json::Value>) -> BatchItem {
+        let idempotency_key = raw.get("idempotency_key").and_then(serde_json::Value::as_str).map(str::to_owned);
+        let request = serde_json::from_value(serde_json::Value::Object(raw))
+            .map_err(|err| format!("invalid notification: {err}"));
+        BatchItem { idempotency_key, request }
+    }
+}
+
+impl From<BatchNotification> for BatchItem {
+    fn from(notification: BatchNotification) -> BatchItem {
+        BatchItem { idempotency_key: notification.idempotency_key.clone(), request: Ok(notification) }
+    }
+}
+
 /// A batch must hold 1 ..= `MAX_NOTIFICATIONS_PER_BATCH` items; otherwise nothing is stored.
-pub fn check_size(items: &[BatchNotification]) -> ApiResult<()> {
-    if items.is_empty() || items.len() > MAX_NOTIFICATIONS_PER_BATCH {
+pub fn check_size(count: usize) -> ApiResult<()> {
+    if count == 0 || count > MAX_NOTIFICATIONS_PER_BATCH {
         return Err(ApiError::Unprocessable(format!(
-            "notifications must contain 1 to {MAX_NOTIFICATIONS_PER_BATCH} items (got {})",
-            items.len()
+            "notifications must contain 1 to {MAX_NOTIFICATIONS_PER_BATCH} items (got {count})"
         )));
     }
     Ok(())
@@ -47,12 +70,16 @@ pub fn check_size(items: &[BatchNotification]) -> ApiResult<()> {
 /// is what `POST /api/v1/notifications/email` takes). A refused item becomes
 /// `Intake::Refused`; only an internal error (a template that fails to render) fails the
 /// whole batch.
-pub fn plan(items: &[BatchNotification]) -> ApiResult<Vec<Intake>> {
+pub fn plan(items: &[BatchItem]) -> ApiResult<Vec<Intake>> {
     let mut first_with_key: HashMap<String, usize> = HashMap::with_capacity(items.len());
     items
         .iter()
         .enumerate()
         .map(|(index, item)| {
+            let item = match &item.request {
+                Ok(item) => item,
+                Err(unreadable) => return Ok(Intake::Refused(unreadable.clone())),
+            };
             let key = match &item.idempotency_key {
                 Some(key) => IdempotencyKey::parse(key),
                 // Stored under a key of its own that nothing else can repeat: the rows are told
@@ -91,11 +118,7 @@ pub struct StoredKeys {
 }
 
 /// The answer: one result per item, in request order, and the counts.
-pub fn outcome(
-    items: &[BatchNotification],
-    plan: &[Intake],
-    stored: &StoredKeys,
-) -> anyhow::Result<NotificationBatchOutcome> {
+pub fn outcome(items: &[BatchItem], plan: &[Intake], stored: &StoredKeys) -> anyhow::Result<NotificationBatchOutcome> {
     anyhow::ensure!(items.len() == plan.len(), "a plan of {} items for a batch of {}", plan.len(), items.len());
     let mut ids: Vec<Option<i64>> = Vec::with_capacity(plan.len());
     let mut results = Vec::with_capacity(plan.len());
@@ -174,10 +197,9 @@ mod tests {
 
     #[test]
     fn an_empty_or_oversized_batch_is_refused_whole() {
-        assert!(check_size(&[]).is_err());
-        assert!(check_size(&vec![email("k", 1); MAX_NOTIFICATIONS_PER_BATCH]).is_ok());
-        let too_many = vec![email("k", 1); MAX_NOTIFICATIONS_PER_BATCH + 1];
-        match check_size(&too_many) {
+        assert!(check_size(0).is_err());
+        assert!(check_size(MAX_NOTIFICATIONS_PER_BATCH).is_ok());
+        match check_size(MAX_NOTIFICATIONS_PER_BATCH + 1) {
             Err(ApiError::Unprocessable(detail)) => assert!(detail.contains("1001"), "{detail}"),
             other => panic!("expected a 422, got {other:?}"),
         }
@@ -204,6 +226,10 @@ mod tests {
             BatchNotification { idempotency_key: Some("digest-2".into()), message: BatchMessage::Digest(empty_digest) },
             email("  ", 5),
         ];
+        let mut items: Vec<BatchItem> = items.into_iter().map(BatchItem::from).collect();
+        let unreadable =
+            serde_json::json!({"idempotency_key": "shapeless", "message": {"email": {"order_id": "seven"}}});
+        items.push(BatchItem::read(unreadable.as_object().unwrap().clone()));
         let plan = plan(&items).unwrap();
         assert_eq!(key_of(&plan[0]), "order-1");
         assert!(refusal_of(&plan[1]).contains("recipient"), "{:?}", plan[1]);
@@ -219,6 +245,8 @@ mod tests {
         }
         assert!(refusal_of(&plan[5]).contains("orders"), "{:?}", plan[5]);
         assert!(refusal_of(&plan[6]).contains("Idempotency-Key"), "{:?}", plan[6]);
+        assert!(refusal_of(&plan[7]).starts_with("invalid notification"), "{:?}", plan[7]);
+        assert_eq!(items[7].idempotency_key.as_deref(), Some("shapeless"), "echoed even so");
     }
 
     #[test]
@@ -228,7 +256,10 @@ mod tests {
             request.order_id = 0;
         }
         // Keys are trimmed like the header, so " order-1" is "order-1".
-        let items = vec![email("order-1", 1), refused_first, email(" order-1", 1), email("order-9", 9)];
+        let items: Vec<BatchItem> = [email("order-1", 1), refused_first, email(" order-1", 1), email("order-9", 9)]
+            .into_iter()
+            .map(BatchItem::from)
+            .collect();
         let plan = plan(&items).unwrap();
         assert_eq!(key_of(&plan[0]), "order-1");
         assert!(matches!(plan[1], Intake::Refused(_)));
@@ -243,7 +274,8 @@ mod tests {
         if let BatchMessage::Email(request) = &mut bad.message {
             request.recipient = String::new();
         }
-        let items = vec![email("new", 1), email("old", 2), bad, email("new", 1)];
+        let items: Vec<BatchItem> =
+            [email("new", 1), email("old", 2), bad, email("new", 1)].into_iter().map(BatchItem::from).collect();
         let plan = plan(&items).unwrap();
         let stored = StoredKeys {
             inserted: HashMap::from([("new".to_owned(), 11)]),

@@ -2,36 +2,24 @@
 //! least one line, sensible quantities and prices.
 
 use platform::api::notifications::{OrderLine, OrderSummary};
+use platform::new_order::Name;
 use platform::{ApiError, ApiResult, Yen};
 
-const MAX_NAME_CHARS: usize = 200;
-const MAX_ITEMS: usize = 1000;
+pub use platform::api::notifications::MAX_LINES as MAX_ITEMS;
 
-/// A trimmed name of 1..=200 characters without control characters (a newline in a name
-/// would let a caller write extra lines into the message).
+/// A name as a message shows it: the platform's rule for names (`platform::new_order::Name`:
+/// at most 200 characters, no control character — a newline in a name would let a caller write
+/// extra lines into the message — not blank; trimmed), so that every order's names fit.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DisplayName(String);
+pub struct DisplayName(Name);
 
 impl DisplayName {
     pub fn parse(field: &str, text: &str) -> ApiResult<DisplayName> {
-        let text = text.trim();
-        let chars = text.chars().count();
-        if chars == 0 {
-            return Err(ApiError::Unprocessable(format!("{field} must not be empty")));
-        }
-        if chars > MAX_NAME_CHARS {
-            return Err(ApiError::Unprocessable(format!(
-                "{field} must be at most {MAX_NAME_CHARS} characters (got {chars})"
-            )));
-        }
-        if text.chars().any(char::is_control) {
-            return Err(ApiError::Unprocessable(format!("{field} must not contain control characters")));
-        }
-        Ok(DisplayName(text.to_owned()))
+        Name::parse(field, text).map(DisplayName).map_err(ApiError::Unprocessable)
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.as_str()
     }
 }
 

@@ -14,13 +14,14 @@ pub struct EmailRecipient(String);
 
 impl EmailRecipient {
     pub fn parse(text: &str) -> ApiResult<EmailRecipient> {
+        // Counted as sent, as the document's maxLength counts.
+        if text.chars().count() > MAX_EMAIL_LEN {
+            return Err(ApiError::Unprocessable(format!("recipient must be at most {MAX_EMAIL_LEN} characters")));
+        }
         let text = text.trim();
         let invalid = || ApiError::Unprocessable(format!("recipient '{text}' is not a valid e-mail address"));
         if text.is_empty() {
             return Err(ApiError::Unprocessable("recipient must not be empty".into()));
-        }
-        if text.chars().count() > MAX_EMAIL_LEN {
-            return Err(ApiError::Unprocessable(format!("recipient must be at most {MAX_EMAIL_LEN} characters")));
         }
         // A bare address with a dotted domain: `Name <a@b>` and `a@[127.0.0.1]` are valid
         // RFC 5322 but not something an order form should produce.
@@ -45,11 +46,10 @@ pub struct PhoneNumber(String);
 
 impl PhoneNumber {
     /// Accepts a Japanese mobile number written domestically (`090-1234-5678`,
-    /// `09012345678`; prefixes 070/080/090) or any E.164 number (`+819012345678`); hyphens
-    /// and spaces between digits are ignored. A `+81` number must be a mobile one too,
-    /// since an SMS cannot reach a landline.
+    /// `09012345678`; prefixes 070/080/090) or any E.164 number (`+819012345678`); a single
+    /// hyphen or space between two digits is ignored. A `+81` number must be a mobile one too,
+    /// since an SMS cannot reach a landline. `PATTERN` says the same for the documents.
     pub fn parse(text: &str) -> ApiResult<PhoneNumber> {
-        let text = text.trim();
         let invalid = || {
             ApiError::Unprocessable(format!(
                 "recipient '{text}' is not a mobile phone number (e.g. 090-1234-5678 or +819012345678)"
@@ -59,7 +59,9 @@ impl PhoneNumber {
             Some(rest) => (true, rest),
             None => (false, text),
         };
-        if rest.starts_with(['-', ' ']) || rest.ends_with(['-', ' ']) || rest.contains("--") {
+        let separator = |c: char| c == '-' || c == ' ';
+        let doubled = rest.chars().zip(rest.chars().skip(1)).any(|(a, b)| separator(a) && separator(b));
+        if rest.starts_with(separator) || rest.ends_with(separator) || doubled {
             return Err(invalid());
         }
         let digits: String = rest.chars().filter(|c| *c != '-' && *c != ' ').collect();
@@ -92,6 +94,11 @@ impl PhoneNumber {
     pub fn into_string(self) -> String {
         self.0
     }
+
+    /// `parse`'s rule as a pattern, for the documents: a domestic mobile number, a `+81` mobile
+    /// number, or another E.164 number of 8 to 15 digits; digits separated by at most one
+    /// hyphen or space.
+    pub const PATTERN: &'static str = platform::api::notifications::PHONE_NUMBER_PATTERN;
 }
 
 #[cfg(test)]
@@ -156,8 +163,52 @@ mod tests {
             "-09012345678",
             "090--12345678",
             "+",
+            " 09012345678",
+            "090- 1234-5678",
+            "090  1234 5678",
         ] {
             assert!(PhoneNumber::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    /// The documents' pattern says yes exactly where `parse` does.
+    #[test]
+    fn the_documented_pattern_agrees_with_the_rule() {
+        let pattern = regex::Regex::new(PhoneNumber::PATTERN).unwrap();
+        let samples = [
+            "090-1234-5678",
+            "09012345678",
+            "080 1234 5678",
+            "070-1234-5678",
+            "+819012345678",
+            "+81-90-1234-5678",
+            "+81 90 1234 5678",
+            "+14155552671",
+            "+1 415 555 2671",
+            "+8612345678",
+            "+82-10-1234-5678",
+            "+12345678",
+            "+123456789012345",
+            "+1234567890123456",
+            "+1234567",
+            "03-1234-5678",
+            "+81312345678",
+            "+8190123456789",
+            "+0123456789",
+            "090--12345678",
+            "090 -1234-5678",
+            " 09012345678",
+            "09012345678 ",
+            "+-819012345678",
+            "060-1234-5678",
+            "+81 7012345678",
+            "+8 1 9012345678",
+            "+80123456789",
+            "+8-0123456789",
+            "０９０１２３４５６７８",
+        ];
+        for sample in samples {
+            assert_eq!(pattern.is_match(sample), PhoneNumber::parse(sample).is_ok(), "{sample:?}");
         }
     }
 }

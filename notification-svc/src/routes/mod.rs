@@ -29,6 +29,11 @@ pub struct AppState {
 }
 
 /// The API's routes with their state, and the OpenAPI document of exactly those routes.
+/// The paths the routers also answer under another spelling.
+pub fn aliases() -> Vec<platform::openapi::Alias> {
+    [notifications::ALIASES, templates::ALIASES].concat()
+}
+
 pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(notifications::router())

@@ -12,6 +12,8 @@ use platform::api::notifications::{
 use platform::api::{ErrorBody, TOTAL_COUNT_HEADER};
 use platform::auth::{require, Authorized};
 use platform::extract::{Json, Path, Query};
+use platform::openapi::Alias;
+use platform::whole_number::WholeNumber;
 use platform::{ApiError, ApiResult};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -19,7 +21,7 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use crate::db::notifications::{self as db, ListFilter};
-use crate::domain::batch::{self, Intake, StoredKeys};
+use crate::domain::batch::{self, BatchItem, Intake, StoredKeys};
 use crate::domain::AcceptedNotification;
 use platform::extract::IdempotencyKey;
 
@@ -28,6 +30,9 @@ const MAX_LIMIT: i64 = 200;
 /// Largest body of a batch. A thousand e-mails (about 0.5 KiB each), or digests listing the
 /// orders of a whole import, go past the 1 MiB every other request is held to.
 const BATCH_BODY_LIMIT: usize = 8 * 1024 * 1024;
+
+/// The spelling `router` also answers under, without the trailing slash.
+pub const ALIASES: &[Alias] = &[Alias { path: "/api/v1/notifications", of: "/api/v1/notifications/", method: "get" }];
 
 pub fn router() -> OpenApiRouter<AppState> {
     let batches = OpenApiRouter::new().routes(routes!(create_batch)).layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT));
@@ -124,11 +129,13 @@ async fn accept(
 
 /// Queues up to 1,000 notifications at once (bulk imports): e-mails, each exactly the body of
 /// `POST /api/v1/notifications/email`, and digests (`ORDER_DIGEST`: one e-mail listing a
-/// customer's orders of one import, filed under the first order). Every item carries its own
-/// idempotency key. The answer has one result per item, in request order: 202 queued now, 200
-/// already queued under that key (by an earlier request, or by an earlier item of this batch),
-/// 422 refused with the reason; a refused item does not stop the others. Like the single
-/// endpoints, it only stores: the sender sends later, at its rate limit.
+/// customer's orders of one import, filed under the first order). An item may carry the
+/// idempotency key its single request would; one without is queued each time it is sent. The
+/// answer has one result per item, in request order: 202 queued now, 200 already queued under
+/// that key (by an earlier request, or by an earlier item of this batch), 422 refused with the
+/// reason — an invalid item, or one not of the documented shape; a refused item does not stop
+/// the others. Like the single endpoints, it only stores: the sender sends later, at its rate
+/// limit.
 #[utoipa::path(
     post,
     path = "/api/v1/notifications/batch",
@@ -141,16 +148,17 @@ async fn accept(
         (status = 202, description = "Every item was looked at: see each result", body = NotificationBatchOutcome),
         (status = 413, description = "Body over 8 MiB", body = ErrorBody),
         (status = 415, description = "Not a JSON body", body = ErrorBody),
-        (status = 422, description = "Malformed body, or not 1 to 1,000 items: nothing was stored", body = ErrorBody),
+        (status = 422, description = "Malformed body, an item that is no JSON object, or not 1 to 1,000 items: nothing was stored", body = ErrorBody),
     )
 )]
 pub async fn create_batch(
     State(state): State<AppState>,
     _caller: Authorized<require::SendNotifications>,
-    Json(request): Json<NewNotificationBatch>,
+    Json(request): Json<RawNotificationBatch>,
 ) -> ApiResult<(StatusCode, Json<NotificationBatchOutcome>)> {
-    let items = &request.notifications;
-    batch::check_size(items)?;
+    batch::check_size(request.notifications.len())?;
+    let items: Vec<BatchItem> = request.notifications.into_iter().map(BatchItem::read).collect();
+    let items = &items;
     // Validate and render everything first, so that the writer is held only for the inserts.
     let plan = batch::plan(items)?;
     let rows: Vec<_> = plan
@@ -169,6 +177,14 @@ pub async fn create_batch(
         state.sender_wake.notify_one();
     }
     Ok((StatusCode::ACCEPTED, Json(batch::outcome(items, &plan, &stored)?)))
+}
+
+/// `NewNotificationBatch` as read off the wire: each item stays raw until `BatchItem::read`
+/// reads it on its own, so that an item of the wrong shape is refused in its result, as its
+/// single request would be, instead of refusing the others.
+#[derive(Debug, serde::Deserialize)]
+pub struct RawNotificationBatch {
+    notifications: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// The delivery queue at a glance: `pending` is the queue's depth (notifications waiting to
@@ -214,7 +230,7 @@ pub async fn stats(
 pub async fn get_one(
     State(state): State<AppState>,
     _caller: Authorized<require::Read>,
-    Path(id): Path<i64>,
+    Path(WholeNumber(id)): Path<WholeNumber>,
 ) -> ApiResult<Json<Notification>> {
     let row = db::find(&state.db.read, id).await?.ok_or_else(|| ApiError::not_found("notification", id))?;
     Ok(Json(row.try_into()?))
@@ -236,7 +252,7 @@ pub async fn get_one(
 pub async fn list_by_order(
     State(state): State<AppState>,
     _caller: Authorized<require::Read>,
-    Path(order_id): Path<i64>,
+    Path(WholeNumber(order_id)): Path<WholeNumber>,
 ) -> ApiResult<Json<Vec<Notification>>> {
     let rows = db::list_by_order(&state.db.read, order_id).await?;
     Ok(Json(to_notifications(rows)?))
@@ -245,14 +261,14 @@ pub async fn list_by_order(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// PENDING, SENT or FAILED.
-    status: Option<String>,
-    /// email or sms.
-    channel: Option<String>,
+    status: Option<NotificationStatus>,
+    channel: Option<Channel>,
     /// Rows to skip (default 0).
-    skip: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 0)]
+    skip: Option<WholeNumber>,
     /// Page size, 1..=200 (default 50).
-    limit: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    limit: Option<WholeNumber>,
 }
 
 /// Notifications, newest first, optionally filtered; the total is in `X-Total-Count`.
@@ -274,40 +290,18 @@ pub async fn list(
     _caller: Authorized<require::Read>,
     Query(params): Query<ListParams>,
 ) -> ApiResult<impl IntoResponse> {
-    let filter = ListFilter {
-        status: parse_filter(params.status.as_deref(), "status", "PENDING, SENT or FAILED", |s| {
-            NotificationStatus::parse(&s.to_ascii_uppercase())
-        })?,
-        channel: parse_filter(params.channel.as_deref(), "channel", "email or sms", |s| {
-            Channel::parse(&s.to_ascii_lowercase())
-        })?,
-    };
-    let skip = params.skip.unwrap_or(0);
+    let filter = ListFilter { status: params.status, channel: params.channel };
+    let skip = params.skip.map_or(0, |n| n.0);
     if skip < 0 {
         return Err(ApiError::Unprocessable(format!("skip must not be negative (got {skip})")));
     }
-    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
+    let limit = params.limit.map_or(DEFAULT_LIMIT, |n| n.0);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::Unprocessable(format!("limit must be between 1 and {MAX_LIMIT} (got {limit})")));
     }
     let total = db::count(&state.db.read, filter).await?;
     let rows = db::list(&state.db.read, filter, skip, limit).await?;
     Ok(([(TOTAL_COUNT_HEADER, total.to_string())], Json(to_notifications(rows)?)))
-}
-
-/// An empty value means "no filter", as a dashboard form with nothing chosen sends it.
-fn parse_filter<T>(
-    text: Option<&str>,
-    field: &str,
-    allowed: &str,
-    parse: impl Fn(&str) -> Option<T>,
-) -> ApiResult<Option<T>> {
-    match text.map(str::trim).filter(|t| !t.is_empty()) {
-        None => Ok(None),
-        Some(text) => parse(text)
-            .map(Some)
-            .ok_or_else(|| ApiError::Unprocessable(format!("{field} must be {allowed} (got '{text}')"))),
-    }
 }
 
 fn to_notifications(rows: Vec<db::NotificationRow>) -> ApiResult<Vec<Notification>> {

@@ -6,12 +6,17 @@ use platform::api::notifications::Template;
 use platform::api::ErrorBody;
 use platform::auth::{require, Authorized};
 use platform::extract::Json;
+use platform::openapi::Alias;
 use platform::ApiResult;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
 use crate::db;
+
+/// The spelling `router` also answers under, with the trailing slash.
+pub const ALIASES: &[Alias] =
+    &[Alias { path: "/api/v1/notifications/templates/", of: "/api/v1/notifications/templates", method: "get" }];
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list)).route("/api/v1/notifications/templates/", get(list))

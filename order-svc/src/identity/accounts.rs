@@ -140,7 +140,7 @@ impl IdentityProvider {
         let mut tx = self.db().write.begin().await?;
         db::users::accept_invitation(&mut tx, &fingerprint(token), &hash, now_millis(), Utc::now())
             .await?
-            .ok_or_else(|| ApiError::BadRequest("the invitation is unknown, used already or expired".into()))?;
+            .ok_or_else(|| ApiError::NotFound("the invitation is unknown, used already or expired".into()))?;
         tx.commit().await?;
         Ok(())
     }

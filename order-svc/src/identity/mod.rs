@@ -140,7 +140,7 @@ impl IdentityProvider {
     /// ends, whether or not the account exists.
     pub async fn sign_in(&self, email: &str, password: &str, address: IpAddr) -> ApiResult<SessionGrant> {
         // Longer passwords are refused before any hashing: they could only cost time.
-        if password.len() > platform::api::auth::MAX_PASSWORD_BYTES {
+        if password.chars().count() > platform::api::auth::MAX_PASSWORD_CHARS {
             return Err(ApiError::Unprocessable("password is too long".into()));
         }
         // Throttled by the address as typed, in any case; looked up without case (the column

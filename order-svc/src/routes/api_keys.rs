@@ -7,6 +7,7 @@ use platform::api::auth::{ApiKey, CreatedApiKey, NewApiKey};
 use platform::api::ErrorBody;
 use platform::auth::{require, Authorized};
 use platform::extract::{Json, Path};
+use platform::whole_number::WholeNumber;
 use platform::ApiResult;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -76,7 +77,7 @@ pub async fn create_api_key(
 pub async fn revoke_api_key(
     State(state): State<AppState>,
     _caller: Authorized<require::Administer>,
-    Path(key_id): Path<i64>,
+    Path(WholeNumber(key_id)): Path<WholeNumber>,
 ) -> ApiResult<Json<ApiKey>> {
     Ok(Json(state.identity.revoke_api_key(key_id).await?))
 }

@@ -142,7 +142,7 @@ pub async fn me(State(state): State<AppState>, caller: Authorized<require::Read>
     request_body = AcceptInvitation,
     responses(
         (status = 204, description = "The password is set"),
-        (status = 400, description = "Unknown, used or expired invitation", body = ErrorBody),
+        (status = 404, description = "No such invitation: unknown, used already or expired", body = ErrorBody),
         (status = 422, description = "Password too short or too long, or a malformed body", body = ErrorBody),
     )
 )]

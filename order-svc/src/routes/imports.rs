@@ -18,6 +18,8 @@ use platform::api::imports::{Import, ImportError, ImportStatus, NotifyMode, MAX_
 use platform::api::{ErrorBody, TOTAL_COUNT_HEADER};
 use platform::auth::{require, Authorized};
 use platform::extract::{IdempotencyKey, Json, Path, Query};
+use platform::openapi::Alias;
+use platform::whole_number::WholeNumber;
 use platform::{ApiError, ApiResult};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -36,6 +38,17 @@ const DEFAULT_ERROR_LIMIT: i64 = 100;
 const MAX_ERROR_LIMIT: i64 = 1_000;
 /// How often the event stream looks at the import.
 const PROGRESS_POLL: Duration = Duration::from_millis(250);
+
+/// The spellings `router` also answers under, with the trailing slash.
+pub const ALIASES: &[Alias] = &[
+    Alias { path: "/api/v1/orders/imports/", of: "/api/v1/orders/imports", method: "get" },
+    Alias { path: "/api/v1/orders/imports/", of: "/api/v1/orders/imports", method: "post" },
+    Alias {
+        path: "/api/v1/orders/imports/{import_id}/events/ticket/",
+        of: "/api/v1/orders/imports/{import_id}/events/ticket",
+        method: "post",
+    },
+];
 
 pub fn router() -> OpenApiRouter<AppState> {
     // The file may be 20 MB, on this route only; a multipart envelope adds a little, and a
@@ -59,10 +72,19 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct UploadQuery {
     /// Check the whole file and report every error, creating nothing (default false).
     dry_run: Option<bool>,
-    /// `per_order` (default), `digest` or `none`.
-    notify: Option<String>,
-    /// `utf-8` or `shift_jis` (aliases `sjis`, `cp932`, …); detected when absent.
+    /// Who is told about the imported orders (default `per_order`).
+    notify: Option<NotifyMode>,
+    /// How the file is encoded; detected when absent.
+    #[param(schema_with = FileEncoding::param_schema)]
     encoding: Option<String>,
+}
+
+/// A multipart upload: the file in the field `file` (other fields are ignored).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Documents the form; `read_upload` reads it.
+pub struct UploadForm {
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
 }
 
 /// Upload an order file: CSV, one row per item, rows of one order sharing `order_ref`.
@@ -78,11 +100,21 @@ pub struct UploadQuery {
     tag = "imports",
     security(("bearer" = ["manage_orders"])),
     params(UploadQuery, ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried upload safe")),
-    request_body(content = String, description = "multipart/form-data with the field `file`, or the file itself as text/csv",
-        content_type = "text/csv"),
+    request_body(
+        description = "The file: the body itself (as CSV, or as what spreadsheets and tools call it), or the field `file` of a multipart form",
+        content(
+            (String = "text/csv"),
+            (String = "application/csv"),
+            (String = "text/plain"),
+            (String = "application/vnd.ms-excel"),
+            (String = "application/octet-stream"),
+            (UploadForm = "multipart/form-data"),
+        ),
+    ),
     responses(
         (status = 202, description = "Accepted", body = Import),
         (status = 200, description = "This file or key was uploaded before: that import", body = Import),
+        (status = 400, description = "A multipart body that cannot be read", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "The caller may not run imports", body = ErrorBody),
         (status = 409, description = "The Idempotency-Key was used for another file", body = ErrorBody),
@@ -100,19 +132,9 @@ pub async fn create_import(
 ) -> ApiResult<Response> {
     let key = IdempotencyKey::from_headers(&headers)?;
     let dry_run = query.dry_run.unwrap_or(false);
-    let notify = match query.notify.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-        None => NotifyMode::default(),
-        Some(text) => NotifyMode::parse(text)
-            .ok_or_else(|| ApiError::Unprocessable("notify must be one of per_order, digest, none".into()))?,
-    };
-    let encoding = query
-        .encoding
-        .as_deref()
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-        .map(FileEncoding::parse_param)
-        .transpose()
-        .map_err(ApiError::Unprocessable)?;
+    let notify = query.notify.unwrap_or_default();
+    let encoding =
+        query.encoding.as_deref().map(FileEncoding::parse_param).transpose().map_err(ApiError::Unprocessable)?;
     let (file_name, bytes) = read_upload(request).await?;
     let sha256 = hex(&Sha256::digest(&bytes));
 
@@ -269,9 +291,11 @@ async fn load(state: &AppState, id: &str) -> ApiResult<Import> {
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Imports to skip (default 0).
-    skip: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 0)]
+    skip: Option<WholeNumber>,
     /// Page size, 1 ..= 100 (default 20).
-    limit: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    limit: Option<WholeNumber>,
 }
 
 /// The history of imports, newest first; the total is in `X-Total-Count`.
@@ -326,11 +350,23 @@ pub async fn get_import(
 #[into_params(parameter_in = Query)]
 pub struct ErrorsQuery {
     /// Lines to skip (default 0; JSON only).
-    skip: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 0)]
+    skip: Option<WholeNumber>,
     /// Page size, 1 ..= 1000 (default 100; JSON only).
-    limit: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000)]
+    limit: Option<WholeNumber>,
     /// `json` (default) or `csv`: the whole report as a download.
-    format: Option<String>,
+    #[param(inline)]
+    format: Option<ReportFormat>,
+}
+
+/// How `GET …/errors` answers.
+#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportFormat {
+    #[default]
+    Json,
+    Csv,
 }
 
 /// The import's error report, by line: JSON pages (total in `X-Total-Count`), or with
@@ -343,7 +379,9 @@ pub struct ErrorsQuery {
     security(("bearer" = ["read"])),
     params(("import_id" = String, Path, description = "Import id"), ErrorsQuery),
     responses(
-        (status = 200, body = [ImportError], headers(("x-total-count" = i64, description = "Lines in the report"))),
+        (status = 200, description = "A page of the report (JSON), or the whole report as a CSV download (`?format=csv`)",
+            content((Vec<ImportError> = "application/json"), (String = "text/csv")),
+            headers(("x-total-count" = i64, description = "Lines in the report (JSON only)"))),
         (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody),
@@ -358,13 +396,13 @@ pub async fn get_errors(
     let row = db::imports::fetch(&state.core.db.read, &import_id)
         .await?
         .ok_or_else(|| ApiError::not_found("Import", &import_id))?;
-    match query.format.as_deref().map(str::trim).unwrap_or("json") {
-        "json" | "" => {
+    match query.format.unwrap_or_default() {
+        ReportFormat::Json => {
             let (skip, limit) = super::page(query.skip, query.limit, DEFAULT_ERROR_LIMIT, MAX_ERROR_LIMIT)?;
             let errors = db::imports::errors(&state.core.db.read, &import_id, skip, limit).await?;
             Ok(([(TOTAL_COUNT_HEADER, row.error_count.to_string())], Json(errors)).into_response())
         }
-        "csv" => {
+        ReportFormat::Csv => {
             let errors = db::imports::errors(&state.core.db.read, &import_id, 0, i64::MAX).await?;
             let csv = errors_csv(&errors)?;
             let disposition = format!("attachment; filename=\"import-{import_id}-errors.csv\"");
@@ -377,7 +415,6 @@ pub async fn get_errors(
             )
                 .into_response())
         }
-        _ => Err(ApiError::Unprocessable("format must be json or csv".into())),
     }
 }
 
@@ -430,8 +467,8 @@ pub async fn events_ticket(
     Ok((StatusCode::CREATED, Json(state.identity.events_ticket(&caller.principal, &import_id)?)))
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
+/// `?ticket=`: documented as the `events_ticket` security scheme, the credential it is.
+#[derive(Debug, Deserialize)]
 pub struct EventsQuery {
     /// A ticket from `POST …/events/ticket`, for clients that cannot send `Authorization`.
     ticket: Option<String>,
@@ -444,8 +481,8 @@ pub struct EventsQuery {
     get,
     path = "/api/v1/orders/imports/{import_id}/events",
     tag = "imports",
-    security(("bearer" = ["read"])),
-    params(("import_id" = String, Path, description = "Import id"), EventsQuery),
+    security(("bearer" = ["read"]), ("events_ticket" = [])),
+    params(("import_id" = String, Path, description = "Import id")),
     responses(
         (status = 200, description = "text/event-stream of `progress` events, each an Import", body = Import,
          content_type = "text/event-stream"),

@@ -16,6 +16,7 @@ use axum::extract::FromRef;
 use axum::Router;
 use platform::auth::TokenVerifier;
 use platform::webhook::WebhookSecrets;
+use platform::whole_number::WholeNumber;
 use platform::{ApiError, ApiResult};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -41,16 +42,21 @@ pub struct AppState {
 
 /// The `skip` and `limit` of a list request: `skip` ≥ 0 (default 0), `limit` 1 ..= `max`
 /// (default `default`).
-pub fn page(skip: Option<i64>, limit: Option<i64>, default: i64, max: i64) -> ApiResult<(i64, i64)> {
-    let skip = skip.unwrap_or(0);
+pub fn page(skip: Option<WholeNumber>, limit: Option<WholeNumber>, default: i64, max: i64) -> ApiResult<(i64, i64)> {
+    let skip = skip.map_or(0, |n| n.0);
     if skip < 0 {
         return Err(ApiError::Unprocessable("skip must not be negative".into()));
     }
-    let limit = limit.unwrap_or(default);
+    let limit = limit.map_or(default, |n| n.0);
     if !(1..=max).contains(&limit) {
         return Err(ApiError::Unprocessable(format!("limit must be between 1 and {max}")));
     }
     Ok((skip, limit))
+}
+
+/// The paths the routers also answer under another spelling.
+pub fn aliases() -> Vec<platform::openapi::Alias> {
+    [orders::ALIASES, imports::ALIASES].concat()
 }
 
 /// The API's routes with the state they share, and the OpenAPI document of exactly those routes.

@@ -16,7 +16,9 @@ use platform::api::{ErrorBody, TOTAL_COUNT_HEADER};
 use platform::auth::{require, Authorized};
 use platform::db::now_millis;
 use platform::extract::{IdempotencyKey, Json, Path, Query};
+use platform::openapi::Alias;
 use platform::webhook::SignedWebhook;
+use platform::whole_number::WholeNumber;
 use platform::{ApiError, ApiResult};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -32,6 +34,12 @@ use crate::lifecycle::{self, Created, Decision, RequestKey};
 
 const DEFAULT_LIMIT: i64 = 20;
 const MAX_LIMIT: i64 = 100;
+
+/// The spellings `router` also answers under (the spec writes the collection both ways).
+pub const ALIASES: &[Alias] = &[
+    Alias { path: "/api/v1/orders", of: "/api/v1/orders/", method: "post" },
+    Alias { path: "/api/v1/orders", of: "/api/v1/orders/", method: "get" },
+];
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -111,11 +119,13 @@ pub async fn create_order(
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Orders to skip (default 0).
-    skip: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 0)]
+    skip: Option<WholeNumber>,
     /// Page size, 1 ..= 100 (default 20).
-    limit: Option<i64>,
-    /// Only orders in this status (the lowercase API names).
-    status: Option<String>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    limit: Option<WholeNumber>,
+    /// Only orders in this status.
+    status: Option<OrderStatus>,
     /// Only orders of this customer (the whole address, case-insensitive).
     customer_email: Option<String>,
     /// Only orders whose customer address contains this text (case-insensitive).
@@ -144,15 +154,8 @@ pub async fn list_orders(
     Query(query): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let (skip, limit) = super::page(query.skip, query.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
-    let status = match query.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(text) => Some(OrderStatus::parse(text).ok_or_else(|| {
-            let known: Vec<&str> = OrderStatus::ALL.iter().map(|s| s.as_str()).collect();
-            ApiError::Unprocessable(format!("status must be one of {}", known.join(", ")))
-        })?),
-    };
     let mut filter = OrderFilter::default();
-    filter.status = status;
+    filter.status = query.status;
     filter.customer_email = query.customer_email.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty());
     filter.batch_id = query.batch_id.map(|b| b.trim().to_owned()).filter(|b| !b.is_empty());
     if let Some(text) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
@@ -212,7 +215,7 @@ pub async fn get_stats(
 pub async fn get_order(
     State(state): State<AppState>,
     _caller: Authorized<require::Read>,
-    Path(order_id): Path<i64>,
+    Path(WholeNumber(order_id)): Path<WholeNumber>,
 ) -> ApiResult<Json<Order>> {
     let order = lifecycle::load_order(&state.core.db.read, order_id).await?;
     order.map(Json).ok_or_else(|| ApiError::not_found("Order", order_id))
@@ -234,7 +237,7 @@ pub async fn get_order(
 pub async fn get_history(
     State(state): State<AppState>,
     _caller: Authorized<require::Read>,
-    Path(order_id): Path<i64>,
+    Path(WholeNumber(order_id)): Path<WholeNumber>,
 ) -> ApiResult<Json<Vec<StatusChange>>> {
     let rows = db::history::fetch(&state.core.db.read, order_id).await?;
     // Every order is created with its history, so no rows means no order.
@@ -266,7 +269,7 @@ pub async fn get_history(
 pub async fn update_status(
     State(state): State<AppState>,
     _caller: Authorized<require::ManageOrders>,
-    Path(order_id): Path<i64>,
+    Path(WholeNumber(order_id)): Path<WholeNumber>,
     Json(update): Json<StatusUpdate>,
 ) -> ApiResult<Json<Order>> {
     let reason =
@@ -296,7 +299,7 @@ pub async fn update_status(
 pub async fn cancel_order(
     State(state): State<AppState>,
     _caller: Authorized<require::ManageOrders>,
-    Path(order_id): Path<i64>,
+    Path(WholeNumber(order_id)): Path<WholeNumber>,
 ) -> ApiResult<Json<Order>> {
     let order = lifecycle::change_status(&state.core, order_id, |_| {
         Ok(Decision::Move { to: OrderStatus::Cancelled, reason: Some(REASON_CANCELLED_BY_REQUEST.to_owned()) })
@@ -328,7 +331,7 @@ pub async fn cancel_order(
 )]
 pub async fn payment_webhook(
     State(state): State<AppState>,
-    Path(order_id): Path<i64>,
+    Path(WholeNumber(order_id)): Path<WholeNumber>,
     webhook: SignedWebhook<PaymentWebhook>,
 ) -> ApiResult<Json<Order>> {
     let event = webhook.body;

@@ -7,6 +7,7 @@ use platform::api::auth::{InvitedUser, NewUser, User, UserUpdate};
 use platform::api::ErrorBody;
 use platform::auth::{require, Authorized};
 use platform::extract::{Json, Path};
+use platform::whole_number::WholeNumber;
 use platform::ApiResult;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -85,7 +86,7 @@ pub async fn invite_user(
 pub async fn update_user(
     State(state): State<AppState>,
     caller: Authorized<require::Administer>,
-    Path(user_id): Path<i64>,
+    Path(WholeNumber(user_id)): Path<WholeNumber>,
     Json(update): Json<UserUpdate>,
 ) -> ApiResult<Json<User>> {
     Ok(Json(state.identity.update_user(user_id, update, &caller.principal).await?))
@@ -110,7 +111,7 @@ pub async fn update_user(
 pub async fn reinvite_user(
     State(state): State<AppState>,
     _caller: Authorized<require::Administer>,
-    Path(user_id): Path<i64>,
+    Path(WholeNumber(user_id)): Path<WholeNumber>,
 ) -> ApiResult<(StatusCode, Json<InvitedUser>)> {
     Ok((StatusCode::CREATED, Json(state.identity.reinvite(user_id).await?)))
 }

@@ -270,7 +270,7 @@ async fn an_invitation_sets_a_password_once_and_the_last_admin_stays() {
     };
     detail_of(accept("short").await, 422, "a short password").await;
     assert_eq!(accept(PASSWORD).await.status(), 204);
-    detail_of(accept("another long password").await, 400, "an invitation used twice").await;
+    detail_of(accept("another long password").await, 404, "an invitation used twice").await;
     assert_eq!(app.login("TARO@example.com", PASSWORD, None).await.status(), 200, "addresses compare without case");
 
     let duplicate = app

@@ -11,6 +11,8 @@ use platform::api::payments::{
 use platform::api::ErrorBody;
 use platform::auth::{require, Authorized};
 use platform::extract::{IdempotencyKey, Json, Path, Query};
+use platform::openapi::Alias;
+use platform::whole_number::WholeNumber;
 use platform::{ApiError, ApiResult};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -19,6 +21,13 @@ use super::AppState;
 use crate::charging;
 use crate::db::{gateway_events, payments as db};
 use crate::domain::{check_batch_size, PaymentRequest};
+
+/// The spellings `router` also answers under: each operation on the collection under the
+/// other spelling of its path.
+pub const ALIASES: &[Alias] = &[
+    Alias { path: "/api/v1/payments/", of: "/api/v1/payments", method: "post" },
+    Alias { path: "/api/v1/payments", of: "/api/v1/payments/", method: "get" },
+];
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -97,7 +106,9 @@ pub async fn create_payment(
 /// One bad item never stops the others, and results come back one per item, in request
 /// order. An item repeated in the batch (same key, order and amount) gets the earlier one's
 /// payment, so replaying a whole batch charges nothing new and returns the same payments.
-/// Fewer than 1 or more than 1,000 items refuse the whole batch (422) and store nothing.
+/// Fewer than 1 or more than 1,000 items, or an item that is not a JSON object, refuse the
+/// whole batch (422) and store nothing. So an item is documented as "a `BatchPayment`, or any
+/// other object", which it is answered for in its result.
 #[utoipa::path(
     post,
     path = "/api/v1/payments/batch",
@@ -146,7 +157,7 @@ pub async fn create_payment_batch(
 /// request's, instead of refusing the other 999.
 #[derive(Debug, serde::Deserialize)]
 pub struct RawPaymentBatch {
-    payments: Vec<serde_json::Value>,
+    payments: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// What a result echoes of its item, read even from an item that is otherwise unreadable.
@@ -157,12 +168,12 @@ struct ItemId {
 
 /// Reads one item of a batch into the request its single call would make, refusing it in that
 /// call's order: its shape (the body's extractor), then the key, then the fields.
-fn read_item(raw: serde_json::Value) -> (ItemId, Result<PaymentRequest, ApiError>) {
+fn read_item(raw: serde_json::Map<String, serde_json::Value>) -> (ItemId, Result<PaymentRequest, ApiError>) {
     let id = ItemId {
         order_id: raw.get("order_id").and_then(serde_json::Value::as_i64).unwrap_or_default(),
         idempotency_key: raw.get("idempotency_key").and_then(serde_json::Value::as_str).map(str::to_owned),
     };
-    let request = serde_json::from_value::<BatchPayment>(raw)
+    let request = serde_json::from_value::<BatchPayment>(serde_json::Value::Object(raw))
         .map_err(|err| ApiError::Unprocessable(format!("invalid payment: {err}")))
         .and_then(|item| {
             let key = item.idempotency_key.as_deref().map(IdempotencyKey::parse).transpose()?;
@@ -188,7 +199,7 @@ fn read_item(raw: serde_json::Value) -> (ItemId, Result<PaymentRequest, ApiError
 pub async fn get_payment(
     State(state): State<AppState>,
     _caller: Authorized<require::Read>,
-    Path(payment_id): Path<i64>,
+    Path(WholeNumber(payment_id)): Path<WholeNumber>,
 ) -> ApiResult<Json<Payment>> {
     let row =
         db::find_by_id(&state.db.read, payment_id).await?.ok_or_else(|| ApiError::not_found("payment", payment_id))?;
@@ -199,7 +210,8 @@ pub async fn get_payment(
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// The order whose payments to list (required).
-    order_id: i64,
+    #[param(value_type = i64)]
+    order_id: WholeNumber,
 }
 
 /// The payments of an order, as a list: empty when it has none, so that "no payment yet" is
@@ -221,7 +233,7 @@ pub async fn list_payments(
     _caller: Authorized<require::Read>,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<Vec<Payment>>> {
-    let payments = match db::find_by_order(&state.db.read, query.order_id).await? {
+    let payments = match db::find_by_order(&state.db.read, query.order_id.0).await? {
         Some(row) => vec![with_events(&state, row).await?],
         None => Vec::new(),
     };
@@ -245,7 +257,7 @@ pub async fn list_payments(
 pub async fn get_payment_by_order(
     State(state): State<AppState>,
     _caller: Authorized<require::Read>,
-    Path(order_id): Path<i64>,
+    Path(WholeNumber(order_id)): Path<WholeNumber>,
 ) -> ApiResult<Json<Payment>> {
     let row = db::find_by_order(&state.db.read, order_id)
         .await?

@@ -126,9 +126,9 @@ impl Permission {
 
 /// Shortest password accepted, in characters.
 pub const MIN_PASSWORD_CHARS: usize = 12;
-/// Longest password accepted, in bytes: Argon2 takes any length, but a megabyte of "password"
-/// is a denial of service, not a secret.
-pub const MAX_PASSWORD_BYTES: usize = 1024;
+/// Longest password accepted, in characters (so at most 1 KiB): Argon2 takes any length, but
+/// a megabyte of "password" is a denial of service, not a secret.
+pub const MAX_PASSWORD_CHARS: usize = 256;
 
 /// The password rule (NIST SP 800-63B: length, not composition), shared by the Order Service
 /// and the dashboard's form.
@@ -136,8 +136,8 @@ pub fn check_password(password: &str) -> Result<(), String> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(format!("password must be at least {MIN_PASSWORD_CHARS} characters"));
     }
-    if password.len() > MAX_PASSWORD_BYTES {
-        return Err(format!("password must be at most {MAX_PASSWORD_BYTES} bytes"));
+    if password.chars().count() > MAX_PASSWORD_CHARS {
+        return Err(format!("password must be at most {MAX_PASSWORD_CHARS} characters"));
     }
     if password.trim().is_empty() {
         return Err("password must not be only spaces".to_owned());
@@ -145,11 +145,31 @@ pub fn check_password(password: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The JSON Schema of a password `check_password` accepts: 12 ..= 256 characters, not only
+/// white space (`char::is_whitespace`).
+pub fn password_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .min_length(Some(MIN_PASSWORD_CHARS))
+        .max_length(Some(MAX_PASSWORD_CHARS))
+        .pattern(Some(r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"))
+        .build()
+}
+
+/// The JSON Schema of the password of a sign-in: any text up to the longest password.
+fn sign_in_password_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .max_length(Some(MAX_PASSWORD_CHARS))
+        .build()
+}
+
 /// Body of `POST /api/v1/auth/login`.
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LoginRequest {
     #[schema(example = "admin@example.com")]
     pub email: String,
+    #[schema(schema_with = sign_in_password_schema)]
     pub password: String,
 }
 
@@ -231,7 +251,9 @@ pub struct User {
 /// Body of `POST /api/v1/auth/users`: invite a person.
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewUser {
+    #[schema(schema_with = crate::new_order::email_schema)]
     pub email: String,
+    #[schema(schema_with = crate::new_order::name_schema)]
     pub display_name: String,
     pub role: Role,
 }
@@ -240,6 +262,7 @@ pub struct NewUser {
 #[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UserUpdate {
     #[serde(default)]
+    #[schema(schema_with = crate::new_order::optional_name_schema)]
     pub display_name: Option<String>,
     #[serde(default)]
     pub role: Option<Role>,
@@ -265,6 +288,7 @@ pub struct InvitedUser {
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AcceptInvitation {
     pub token: String,
+    #[schema(schema_with = password_schema)]
     pub password: String,
 }
 
@@ -284,6 +308,7 @@ pub struct ApiKey {
 /// Body of `POST /api/v1/auth/api-keys`.
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewApiKey {
+    #[schema(schema_with = crate::new_order::name_schema)]
     pub name: String,
     pub role: Role,
 }
@@ -316,6 +341,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_documented_password_pattern_agrees_with_the_rule() {
+        let schema = serde_json::to_value(password_schema()).unwrap();
+        let pattern = regex::Regex::new(schema["pattern"].as_str().unwrap()).unwrap();
+        for filler in [" ", "\t", "\n", "\u{3000}", "\u{a0}", "\u{85}", "\u{2029}", "a", "\u{200b}", "\u{1}", "パ"] {
+            for password in [filler.repeat(12), format!("{} x", filler.repeat(11))] {
+                assert_eq!(pattern.is_match(&password), check_password(&password).is_ok(), "{password:?}");
+            }
+        }
+    }
+
+    #[test]
     fn each_role_holds_the_permissions_of_the_roles_below_it() {
         use Permission::*;
         let table: [(Role, &[Permission]); 3] = [
@@ -345,7 +381,7 @@ mod tests {
         assert!(check_password("パスワードは十二文字以上です").is_ok());
         assert!(check_password("short").is_err());
         assert!(check_password(&" ".repeat(20)).is_err());
-        assert!(check_password(&"x".repeat(MAX_PASSWORD_BYTES + 1)).is_err());
+        assert!(check_password(&"x".repeat(MAX_PASSWORD_CHARS + 1)).is_err());
     }
 
     #[test]

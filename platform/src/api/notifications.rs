@@ -77,18 +77,42 @@ impl NotificationStatus {
     }
 }
 
+/// Most lines a message may list for one order.
+pub const MAX_LINES: usize = 1000;
+
+/// An amount a message may show: any that is not negative.
+fn shown_amount_schema() -> utoipa::openapi::Object {
+    Yen::schema_between(Yen::ZERO, Yen::new(i64::MAX))
+}
+
+/// The templates of one order (FR-021); the digest lists several and has its own request.
+fn order_template_schema() -> utoipa::openapi::Object {
+    let names = [TemplateName::OrderConfirmation, TemplateName::OrderShipped, TemplateName::OrderCancelled];
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(names.map(TemplateName::as_str)))
+        .build()
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OrderLine {
+    #[schema(schema_with = crate::new_order::name_schema)]
     pub product_name: String,
+    #[schema(minimum = 1)]
+    #[serde(deserialize_with = "crate::whole_number::deserialize")]
     pub quantity: i64,
+    #[schema(schema_with = shown_amount_schema)]
     pub unit_price: Yen,
 }
 
 /// What a template needs to know about the order it speaks of.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OrderSummary {
+    #[schema(schema_with = crate::new_order::name_schema)]
     pub customer_name: String,
+    #[schema(min_items = 1, max_items = 1000)]
     pub items: Vec<OrderLine>,
+    #[schema(schema_with = shown_amount_schema)]
     pub total_amount: Yen,
     #[serde(default)]
     pub currency: Currency,
@@ -97,9 +121,12 @@ pub struct OrderSummary {
 /// Body of `POST /api/v1/notifications/email`.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewEmail {
+    #[schema(minimum = 1)]
+    #[serde(deserialize_with = "crate::whole_number::deserialize")]
     pub order_id: i64,
-    #[schema(example = "tanaka@example.co.jp")]
+    #[schema(schema_with = crate::new_order::email_schema)]
     pub recipient: String,
+    #[schema(schema_with = order_template_schema)]
     pub template: TemplateName,
     pub order: OrderSummary,
 }
@@ -107,12 +134,31 @@ pub struct NewEmail {
 /// Body of `POST /api/v1/notifications/sms`.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewSms {
+    #[schema(minimum = 1)]
+    #[serde(deserialize_with = "crate::whole_number::deserialize")]
     pub order_id: i64,
-    /// A Japanese mobile number (`090-1234-5678`) or E.164 (`+819012345678`).
-    #[schema(example = "+819012345678")]
+    #[schema(schema_with = phone_number_schema)]
     pub recipient: String,
+    #[schema(schema_with = order_template_schema)]
     pub template: TemplateName,
     pub order: OrderSummary,
+}
+
+/// A Japanese mobile number (`090-1234-5678`) or E.164 (`+819012345678`): the Notification
+/// Service's `PhoneNumber::PATTERN`, which a test there checks against its rule.
+pub const PHONE_NUMBER_PATTERN: &str = concat!(
+    r"^(?:0[- ]?[789][- ]?0(?:[- ]?[0-9]){8}",
+    r"|\+8[- ]?1[- ]?[789][- ]?0(?:[- ]?[0-9]){8}",
+    r"|\+(?:[1-79](?:[- ]?[0-9]){7,14}|8[- ]?[02-9](?:[- ]?[0-9]){6,13}))$",
+);
+
+fn phone_number_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some(PHONE_NUMBER_PATTERN))
+        .description(Some("A Japanese mobile number (090-1234-5678) or E.164 (+819012345678)"))
+        .examples(["+819012345678"])
+        .build()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -161,10 +207,15 @@ pub const MAX_NOTIFICATIONS_PER_BATCH: usize = 1000;
 /// One order of a digest e-mail.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DigestOrder {
+    #[schema(minimum = 1)]
+    #[serde(deserialize_with = "crate::whole_number::deserialize")]
     pub order_id: i64,
     /// The customer's own reference for the order (the import file's `order_ref`).
+    #[schema(schema_with = crate::new_order::name_schema)]
     pub order_ref: String,
+    #[schema(min_items = 1, max_items = 1000)]
     pub items: Vec<OrderLine>,
+    #[schema(schema_with = shown_amount_schema)]
     pub total_amount: Yen,
 }
 
@@ -174,11 +225,15 @@ pub const MAX_DIGEST_ORDERS: usize = 1000;
 /// A digest e-mail (`ORDER_DIGEST`): one customer's orders of one import, in one message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewDigestEmail {
+    #[schema(schema_with = crate::new_order::email_schema)]
     pub recipient: String,
+    #[schema(schema_with = crate::new_order::name_schema)]
     pub customer_name: String,
     /// The import the orders came from.
+    #[schema(schema_with = crate::new_order::name_schema)]
     pub batch_id: String,
     /// 1 ..= `MAX_DIGEST_ORDERS`; the notification is filed under the first order's id.
+    #[schema(min_items = 1, max_items = 1000)]
     pub orders: Vec<DigestOrder>,
     #[serde(default)]
     pub currency: Currency,
@@ -198,6 +253,7 @@ pub enum BatchMessage {
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BatchNotification {
     #[serde(default)]
+    #[schema(schema_with = crate::api::idempotency_key_schema)]
     pub idempotency_key: Option<String>,
     pub message: BatchMessage,
 }
@@ -205,7 +261,14 @@ pub struct BatchNotification {
 /// Body of `POST /api/v1/notifications/batch`: 1 ..= `MAX_NOTIFICATIONS_PER_BATCH` items.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewNotificationBatch {
+    #[schema(schema_with = notification_items_schema)]
     pub notifications: Vec<BatchNotification>,
+}
+
+/// Each item is read and checked on its own, as its single request would be, and refused in
+/// its own result: so an item is "a `BatchNotification`, or any other object".
+fn notification_items_schema() -> utoipa::openapi::Array {
+    crate::api::batch_items_schema("BatchNotification", MAX_NOTIFICATIONS_PER_BATCH)
 }
 
 /// What became of one item of a batch.

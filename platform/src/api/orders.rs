@@ -66,22 +66,33 @@ impl std::fmt::Display for OrderStatus {
     }
 }
 
+/// One line of a new order; the rules are `crate::new_order`'s.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"product_name": "ノートPC", "quantity": 2, "unit_price": 89800}))]
 pub struct NewOrderItem {
-    #[schema(example = "ノートPC")]
+    #[schema(schema_with = crate::new_order::name_schema)]
     pub product_name: String,
-    #[schema(example = 2)]
+    #[schema(schema_with = crate::new_order::quantity_schema)]
+    #[serde(deserialize_with = "crate::whole_number::deserialize")]
     pub quantity: i64,
+    #[schema(schema_with = crate::new_order::unit_price_schema)]
     pub unit_price: Yen,
 }
 
-/// Body of `POST /api/v1/orders/` (002 §2.1).
+/// Body of `POST /api/v1/orders/` (002 §2.1); the rules are `crate::new_order`'s.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "customer_email": "tanaka@example.co.jp",
+    "customer_name": "田中太郎",
+    "items": [{"product_name": "ノートPC", "quantity": 2, "unit_price": 89800}],
+    "currency": "JPY",
+}))]
 pub struct NewOrder {
-    #[schema(example = "tanaka@example.co.jp")]
+    #[schema(schema_with = crate::new_order::email_schema)]
     pub customer_email: String,
-    #[schema(example = "田中太郎")]
+    #[schema(schema_with = crate::new_order::name_schema)]
     pub customer_name: String,
+    #[schema(min_items = 1, max_items = 100)]
     pub items: Vec<NewOrderItem>,
     #[serde(default)]
     pub currency: Currency,
@@ -121,6 +132,7 @@ pub struct StatusUpdate {
     pub status: OrderStatus,
     /// Why the status changes; kept in the order's history.
     #[serde(default)]
+    #[schema(schema_with = crate::new_order::reason_schema)]
     pub reason: Option<String>,
 }
 
@@ -140,7 +152,9 @@ pub struct StatusChange {
 pub struct PaymentWebhook {
     /// The order the payment is for: the same as the path's, so that a signed message cannot
     /// be sent to another order.
+    #[serde(deserialize_with = "crate::whole_number::deserialize")]
     pub order_id: i64,
+    #[serde(deserialize_with = "crate::whole_number::deserialize")]
     pub payment_id: i64,
     pub status: PaymentStatus,
     #[serde(default)]

@@ -35,10 +35,32 @@ impl PaymentStatus {
     }
 }
 
+/// The JSON Schema of an amount one transaction may carry.
+pub fn payment_amount_schema() -> utoipa::openapi::Object {
+    Yen::schema_between(MIN_PAYMENT, MAX_PAYMENT)
+}
+
+/// Longest free-text reason (of a refund, of a gateway's decline), in characters.
+pub const MAX_NOTE_CHARS: usize = 500;
+
+/// The JSON Schema of an optional reason: blank means none.
+pub fn note_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            utoipa::openapi::schema::Type::String,
+            utoipa::openapi::schema::Type::Null,
+        ]))
+        .max_length(Some(MAX_NOTE_CHARS))
+        .build()
+}
+
 /// Body of `POST /api/v1/payments`.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewPayment {
+    #[schema(minimum = 1)]
+    #[serde(deserialize_with = "crate::whole_number::deserialize")]
     pub order_id: i64,
+    #[schema(schema_with = payment_amount_schema)]
     pub amount: Yen,
     #[serde(default)]
     pub currency: Currency,
@@ -116,8 +138,11 @@ pub struct GatewayEventRecord {
 /// Body of `POST /api/v1/payments/refund`. Refunds are always of the whole amount.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewRefund {
+    #[schema(minimum = 1)]
+    #[serde(deserialize_with = "crate::whole_number::deserialize")]
     pub payment_id: i64,
     #[serde(default)]
+    #[schema(schema_with = note_schema)]
     pub reason: Option<String>,
 }
 
@@ -126,10 +151,19 @@ pub struct NewRefund {
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GatewayEvent {
     pub transaction_id: String,
-    /// `completed` or `failed`.
+    /// The outcome of the charge: `completed` or `failed` (any other status is refused).
+    #[schema(schema_with = gateway_outcome_schema)]
     pub status: PaymentStatus,
     #[serde(default)]
+    #[schema(schema_with = note_schema)]
     pub reason: Option<String>,
+}
+
+fn gateway_outcome_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some([PaymentStatus::Completed.as_str(), PaymentStatus::Failed.as_str()]))
+        .build()
 }
 
 /// Most payments one `POST /api/v1/payments/batch` may carry.
@@ -141,8 +175,12 @@ pub const MAX_PAYMENTS_PER_BATCH: usize = 1000;
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BatchPayment {
     #[serde(default)]
+    #[schema(schema_with = crate::api::idempotency_key_schema)]
     pub idempotency_key: Option<String>,
+    #[schema(minimum = 1)]
+    #[serde(deserialize_with = "crate::whole_number::deserialize")]
     pub order_id: i64,
+    #[schema(schema_with = payment_amount_schema)]
     pub amount: Yen,
     #[serde(default)]
     pub currency: Currency,
@@ -151,7 +189,14 @@ pub struct BatchPayment {
 /// Body of `POST /api/v1/payments/batch`: 1 ..= `MAX_PAYMENTS_PER_BATCH` payments.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewPaymentBatch {
+    #[schema(schema_with = payment_items_schema)]
     pub payments: Vec<BatchPayment>,
+}
+
+/// Each item is read and checked on its own, as its single request would be, and refused in
+/// its own result: so an item is "a `BatchPayment`, or any other object".
+fn payment_items_schema() -> utoipa::openapi::Array {
+    crate::api::batch_items_schema("BatchPayment", MAX_PAYMENTS_PER_BATCH)
 }
 
 /// What became of one item of a batch: exactly what the single `POST /api/v1/payments`

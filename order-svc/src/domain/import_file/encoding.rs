@@ -33,13 +33,25 @@ impl FileEncoding {
 
     /// The `?encoding=` parameter, case-insensitive. `utf-8-bom` (what `as_str` gives) is
     /// accepted too, so an import stored half-way can be read again the way it was read.
+    /// The `?encoding=` value: one of `PARAM_NAMES`, in any case (`UTF-8`, `Shift_JIS`).
     pub fn parse_param(text: &str) -> Result<FileEncoding, String> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "utf-8" | "utf8" => Ok(FileEncoding::Utf8),
-            "utf-8-sig" | "utf-8-bom" => Ok(FileEncoding::Utf8Bom),
-            "shift_jis" | "shift-jis" | "sjis" | "cp932" | "windows-31j" | "ms932" => Ok(FileEncoding::ShiftJis),
-            _ => Err(format!("unknown encoding '{}': use utf-8 or shift_jis", text.trim())),
-        }
+        PARAM_NAMES
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(text))
+            .map(|(_, encoding)| *encoding)
+            .ok_or_else(|| format!("unknown encoding '{text}': use utf-8 or shift_jis"))
+    }
+
+    /// The JSON Schema of `?encoding=`: one of `PARAM_NAMES` in any case, which JSON Schema
+    /// can say only as a pattern (its regular expressions have no case-insensitive flag).
+    pub fn param_schema() -> utoipa::openapi::Object {
+        let names = PARAM_NAMES.map(|(name, _)| name);
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(any_case_pattern(&names)))
+            .description(Some(format!("One of {}, in any case.", names.join(", "))))
+            .examples(["utf-8", "shift_jis"])
+            .build()
     }
 
     /// How the encoding is named to a person.
@@ -50,6 +62,36 @@ impl FileEncoding {
         }
     }
 }
+
+/// The names `?encoding=` takes: the two encodings, and the names other tools give them.
+/// `^(?:[uU][tT][fF]-8|…)$`: exactly one of `names`, each letter in either case.
+fn any_case_pattern(names: &[&str]) -> String {
+    let alternatives: Vec<String> = names
+        .iter()
+        .map(|name| {
+            name.chars()
+                .map(|c| match c {
+                    c if c.is_ascii_alphabetic() => format!("[{}{}]", c.to_ascii_lowercase(), c.to_ascii_uppercase()),
+                    c => c.to_string(),
+                })
+                .collect()
+        })
+        .collect();
+    format!("^(?:{})$", alternatives.join("|"))
+}
+
+const PARAM_NAMES: [(&str, FileEncoding); 10] = [
+    ("utf-8", FileEncoding::Utf8),
+    ("utf8", FileEncoding::Utf8),
+    ("utf-8-sig", FileEncoding::Utf8Bom),
+    ("utf-8-bom", FileEncoding::Utf8Bom),
+    ("shift_jis", FileEncoding::ShiftJis),
+    ("shift-jis", FileEncoding::ShiftJis),
+    ("sjis", FileEncoding::ShiftJis),
+    ("cp932", FileEncoding::ShiftJis),
+    ("windows-31j", FileEncoding::ShiftJis),
+    ("ms932", FileEncoding::ShiftJis),
+];
 
 impl fmt::Display for FileEncoding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -301,6 +301,15 @@ mod tests {
         }
         let err = FileEncoding::parse_param("latin1").unwrap_err();
         assert!(err.contains("'latin1'") && err.contains("utf-8") && err.contains("shift_jis"), "{err}");
+
+        // The documented pattern admits exactly what is accepted.
+        let schema = serde_json::to_value(FileEncoding::param_schema()).unwrap();
+        let pattern = regex::Regex::new(schema["pattern"].as_str().unwrap()).unwrap();
+        for text in
+            ["utf-8", "UTF8", "Utf-8-Sig", "Shift_JIS", "SJIS", "Windows-31J", "latin1", "utf-88", " utf-8", "utf_8"]
+        {
+            assert_eq!(pattern.is_match(text), FileEncoding::parse_param(text).is_ok(), "{text}");
+        }
     }
 
     #[test]
@@ -539,14 +548,11 @@ mod tests {
     }
 
     #[test]
-    fn an_order_total_that_overflows_fails_that_order() {
+    fn a_price_beyond_the_unit_price_limit_fails_that_order() {
         let f =
             read_text(&file(&["OK,a@example.com,Aoki,pen,1,100,", "X,b@example.com,Baba,gold,2,9223372036854775807,"]));
         assert_eq!(refs(&f), vec!["OK"]);
-        assert_eq!(
-            f.errors,
-            vec![error(3, Some("X"), None, "order total is too large: the payment limits are ¥100 … ¥1,000,000")]
-        );
+        assert_eq!(f.errors, vec![error(3, Some("X"), Some("unit_price"), "unit_price must be at most ¥100,000,000")]);
     }
 
     #[test]
