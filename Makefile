@@ -4,12 +4,16 @@
 
 SERVICES := order-svc payment-svc notification-svc
 CARGO_LEPTOS_VERSION := 0.3.10
+# The contract test's checker (tests/api/contract.rs), pinned: a newer schemathesis may check
+# more, which should be a change of its own, not a surprise in CI.
+SCHEMATHESIS_VERSION := 4.32.5
+SCHEMATHESIS := $(CURDIR)/target/schemathesis/bin/st
 # The wasm-bindgen CLI must be exactly the crate's version, which Cargo.lock pins.
 WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' Cargo.lock)
 # Root installs system packages directly; anyone else through sudo.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test test-rust test-e2e bench build build-debug setup setup-dashboard setup-browser setup-bench fmt lint clean
+.PHONY: run test test-rust test-e2e bench build build-debug setup setup-dashboard setup-browser setup-contract setup-bench fmt lint clean
 
 ## make run: build everything (release) and start the three services and the dashboard.
 run: setup-dashboard build
@@ -25,8 +29,8 @@ test: setup test-rust test-e2e
 
 # The workspace build gives `app` the browser's features (`frontend` asks for them); its
 # server-only code (the sign-in endpoints) is tested in a second run with `ssr`.
-test-rust:
-	cargo test --workspace --no-fail-fast
+test-rust: setup-contract
+	SCHEMATHESIS=$(SCHEMATHESIS) cargo test --workspace --no-fail-fast
 	cargo test -p app --features ssr --lib
 
 test-e2e: build-debug
@@ -41,7 +45,7 @@ bench: setup-bench
 	cargo build --release $(addprefix -p ,$(SERVICES))
 	@bash .ci/bench.sh
 
-setup: setup-dashboard setup-browser
+setup: setup-dashboard setup-browser setup-contract
 
 # What building the dashboard needs: the WASM target, cargo-leptos, the wasm-bindgen CLI,
 # and the npm tools (Tailwind, wasm-opt, Playwright) from package-lock.json.
@@ -58,6 +62,14 @@ setup-dashboard:
 setup-browser:
 	@command -v chromium >/dev/null && dpkg -s fonts-noto-cjk >/dev/null 2>&1 || \
 		{ $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium fonts-noto-cjk; }
+
+# schemathesis in a virtual environment of its own under target/ (PyPI is reachable; Debian's
+# python3 needs python3-venv for `-m venv`, the machine's own CPython has it).
+setup-contract:
+	@$(SCHEMATHESIS) --version 2>/dev/null | grep -qF '$(SCHEMATHESIS_VERSION)' || { \
+		python3 -c 'import ensurepip' 2>/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-venv; }; \
+		rm -rf target/schemathesis && python3 -m venv target/schemathesis && \
+		target/schemathesis/bin/pip install --quiet --disable-pip-version-check 'schemathesis==$(SCHEMATHESIS_VERSION)'; }
 
 setup-bench:
 	@command -v oha >/dev/null || cargo install --locked oha

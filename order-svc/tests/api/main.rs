@@ -5,6 +5,7 @@
 mod auth;
 mod bad_input;
 mod cancellation;
+mod contract;
 mod helpers;
 mod housekeeping;
 mod idempotency;
