@@ -162,8 +162,13 @@ else
   bodies=(-d '{"customer_email":"tanaka@example.co.jp","customer_name":"田中太郎","items":[{"product_name":"ノートPC","quantity":2,"unit_price":89800.0},{"product_name":"マウス","quantity":1,"unit_price":2480.0}],"currency":"JPY"}')
 fi
 
+# CPU seconds (user + system) a process has used so far.
+cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+cpu_all() { echo "$(cpu_of "$order_pid") $(cpu_of "$payment_pid") $(cpu_of "$notification_pid")"; }
+
 echo "== 1. order creation, concurrency 32, ${CREATE_SECS}s"
 bearer
+read -r cpu_order cpu_payment cpu_notification <<<"$(cpu_all)"
 start=$(date +%s.%N)
 oha --no-tui -z "${CREATE_SECS}s" -c 32 -m POST -H 'content-type: application/json' "${auth[@]}" "${bodies[@]}" "$orders" \
   | grep -E 'Success rate|Requests/sec|Slowest|Fastest|Average|99.00%|\[201\]|\[[0-9]{3}\]'
@@ -178,6 +183,10 @@ paid=$(total_of "${orders}?status=paid&limit=1")
 accepted=$(total_of "${notifications}?limit=1")
 awk -v n="$created" -v p="$paid" -v a="$accepted" -v s="$start" -v e="$end" 'BEGIN {
   printf "orders created %d, paid %d, confirmations accepted %d, in %.2f s: %.0f orders/s paid end to end\n", n, p, a, e - s, p / (e - s) }'
+read -r now_order now_payment now_notification <<<"$(cpu_all)"
+awk -v p="$paid" -v o="$now_order" -v o0="$cpu_order" -v y="$now_payment" -v y0="$cpu_payment" \
+    -v t="$now_notification" -v t0="$cpu_notification" 'BEGIN { o -= o0; y -= y0; t -= t0
+  printf "CPU used: order %.1f s, payment %.1f s, notification %.1f s; %.2f ms per paid order in all\n", o, y, t, (o + y + t) * 1000 / p }'
 
 echo "== 2. GET /api/v1/orders/{id} at 2,000 requests/s, ${READ_SECS}s"
 bearer
