@@ -163,11 +163,10 @@ pub fn finish(openapi: utoipa::openapi::OpenApi, aliases: &[Alias]) -> Value {
 /// When `documented` has no such operation: the alias would be documented as nothing, and a
 /// route renamed without its alias must fail the service's tests, not the client.
 pub fn document_alias(document: &mut Value, alias: &str, documented: &str, method: &str) {
-    let operation = document
+    let mut operation = document
         .pointer(&format!("/paths/{}/{method}", escape(documented)))
         .cloned()
         .unwrap_or_else(|| panic!("{method} {documented} is not documented, so its alias {alias} cannot be"));
-    let mut operation = operation;
     if let Some(id) = operation.get("operationId").and_then(Value::as_str) {
         operation["operationId"] = json!(format!("{id}_alias"));
     }
