@@ -166,8 +166,9 @@ impl IdempotencyKey {
         &self.0
     }
 
-    /// The JSON Schema of the header (`api::idempotency_key_schema`, which a header is never
-    /// `null`). `openapi::complete` gives it to every `Idempotency-Key` parameter.
+    /// The JSON Schema of the header: `api::idempotency_key_schema` without its `null` (a
+    /// header is a string or absent). `openapi::complete` gives it to every `Idempotency-Key`
+    /// parameter.
     pub fn schema() -> serde_json::Value {
         let mut schema = serde_json::to_value(crate::api::idempotency_key_schema()).unwrap_or_default();
         schema["type"] = serde_json::json!("string");
