@@ -61,6 +61,13 @@ impl TestPlatform {
         response.json().await.expect("an Import body")
     }
 
+    /// The import history, newest first, as one answer.
+    async fn import_history(&self) -> Vec<Import> {
+        let response = self.client.get(self.order_url("/api/v1/orders/imports")).send().await.expect("answered");
+        assert_eq!(response.status(), 200);
+        response.json().await.expect("a list of imports")
+    }
+
     async fn wait_for_import(&self, id: &str, patience: Duration) -> Import {
         wait_for("the import to finish", patience, || async move {
             let import = self.import(id).await;
@@ -414,8 +421,11 @@ async fn imports_beyond_the_concurrency_wait_queued_and_start_in_turn_across_a_r
     loop {
         let mut running = 0;
         let mut done = 0;
+        // One list request is one read of the database: asking for each import in turn could see
+        // the first still running and, a moment later, the second already started after it.
+        let snapshot = app.import_history().await;
         for id in &ids {
-            let import = app.import(id).await;
+            let import = snapshot.iter().find(|import| &import.id == id).expect("in the history");
             match import.status {
                 ImportStatus::Queued => continue,
                 status if status.is_final() => done += 1,
