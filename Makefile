@@ -27,10 +27,15 @@ build:
 ## in Chromium against the real services and dashboard.
 test: setup test-rust test-e2e
 
-# The workspace build gives `app` the browser's features (`frontend` asks for them); its
-# server-only code (the sign-in endpoints) is tested in a second run with `ssr`.
+# The whole Rust suite twice, beside one throwaway PostgreSQL cluster (.ci/with-postgres): on
+# SQLite, then with TEST_BACKEND=postgres on PostgreSQL — both passes run, and either failing
+# fails the target. The workspace build gives `app` the browser's features (`frontend` asks for
+# them); its server-only code (the sign-in endpoints) is tested in a third run with `ssr`.
 test-rust: setup-contract
-	SCHEMATHESIS=$(SCHEMATHESIS) cargo test --workspace --no-fail-fast
+	SCHEMATHESIS=$(SCHEMATHESIS) .ci/with-postgres bash -c '\
+		cargo test --workspace --no-fail-fast; sqlite=$$?; \
+		TEST_BACKEND=postgres cargo test --workspace --no-fail-fast; postgres=$$?; \
+		echo "Rust suite: SQLite exit $$sqlite, PostgreSQL exit $$postgres"; exit $$((sqlite | postgres))'
 	cargo test -p app --features ssr --lib
 
 test-e2e: build-debug

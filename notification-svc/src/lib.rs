@@ -6,9 +6,16 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod routes;
+pub mod send_rate;
 pub mod sender;
 pub mod startup;
 pub mod transport;
 
 pub use config::Config;
 pub use startup::Application;
+
+/// The service's schema, for each backend.
+pub static MIGRATIONS: platform::db::Migrations = platform::db::Migrations {
+    sqlite: sqlx::migrate!("migrations/sqlite"),
+    postgres: sqlx::migrate!("migrations/postgres"),
+};

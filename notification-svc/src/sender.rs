@@ -2,36 +2,37 @@
 //! at no more than `rate_per_sec` messages per second (NFR-008).
 //!
 //! Accepting a notification only stores it and wakes this worker; the HTTP request never
-//! waits for a send. Deliveries are sequential on purpose: with one message in flight the
-//! governor limiter bounds the real send rate exactly.
+//! waits for a send. Deliveries are sequential on purpose: with one message in flight per
+//! process, the limiter (`send_rate`) bounds the real send rate exactly. Replicas on
+//! PostgreSQL each run one, claiming different rows and sharing one rate.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use platform::api::notifications::Channel;
-use platform::db::now_millis;
+use platform::db::{now_millis, EpochMillis, Pool};
 use platform::worker::{run_until_stopped, Backoff, Outcome};
-use sqlx::SqlitePool;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::db::notifications as db;
+use crate::send_rate::SendRate;
 use crate::transport::{OutgoingMessage, Transport};
 
 /// What a claim's lease adds to the longest a send can take (the rate limiter's wait plus the
-/// transport's timeout): time to record the outcome.
+/// transport's timeout): time to record the outcome, and for the senders of a few other
+/// replicas to take their slots first.
 const LEASE_MARGIN: Duration = Duration::from_secs(5);
 /// How often to look for retries that became due when nothing wakes the worker.
 const IDLE_POLL: Duration = Duration::from_millis(250);
 
 pub struct Sender {
     /// The writer: every query here claims or updates a row.
-    pool: SqlitePool,
+    pool: Pool,
     transport: Transport,
-    limiter: DefaultDirectRateLimiter,
+    rate: SendRate,
     max_attempts: i64,
     backoff: Backoff,
     /// How long a claimed notification stays invisible to the next round: if the process dies
@@ -42,7 +43,7 @@ pub struct Sender {
 
 impl Sender {
     pub fn new(
-        pool: SqlitePool,
+        pool: Pool,
         transport: Transport,
         rate_per_sec: NonZeroU32,
         max_attempts: i64,
@@ -52,9 +53,9 @@ impl Sender {
         // One message at a time: the limiter makes a claimed message wait one interval at most.
         let limiter_wait = Duration::from_secs(1) / rate_per_sec.get();
         Sender {
+            rate: SendRate::for_database(&pool, rate_per_sec),
             pool,
             transport,
-            limiter: RateLimiter::direct(Quota::per_second(rate_per_sec)),
             max_attempts,
             backoff,
             lease: limiter_wait + send_timeout + LEASE_MARGIN,
@@ -65,7 +66,8 @@ impl Sender {
     #[tracing::instrument(skip_all)]
     pub async fn try_execute_task(&self) -> anyhow::Result<Outcome> {
         let now = now_millis();
-        let Some(claimed) = db::claim_due(&self.pool, now, now + self.lease.as_millis() as i64).await? else {
+        let lease_end = EpochMillis(now + self.lease.as_millis() as i64);
+        let Some(claimed) = db::claim_due(&self.pool, EpochMillis(now), lease_end).await? else {
             return Ok(Outcome::Idle);
         };
         let span = tracing::info_span!("send", notification_id = claimed.id, order_id = claimed.order_id,
@@ -93,7 +95,7 @@ impl Sender {
             created_at: claimed.created_at,
         };
 
-        self.limiter.until_ready().await;
+        self.rate.until_ready().await?;
         match self.transport.send(&message).await {
             Ok(()) => {
                 db::mark_sent(&self.pool, message.id, chrono::Utc::now()).await?;
@@ -106,7 +108,8 @@ impl Sender {
             Err(reason) => {
                 let delay = self.backoff.delay(claimed.attempts);
                 tracing::warn!(%reason, retry_in_ms = delay.as_millis() as u64, "send failed; will retry");
-                db::reschedule(&self.pool, message.id, now_millis() + delay.as_millis() as i64, &reason).await?;
+                let due_at = EpochMillis(now_millis() + delay.as_millis() as i64);
+                db::reschedule(&self.pool, message.id, due_at, &reason).await?;
             }
         }
         Ok(())

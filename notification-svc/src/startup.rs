@@ -5,8 +5,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use platform::api::auth::NOTIFICATION_SERVICE;
-use platform::db::Database;
-use sqlx::SqlitePool;
+use platform::db::{Database, Pool};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -18,7 +17,7 @@ use crate::transport::Transport;
 
 pub struct Application {
     port: u16,
-    pool: SqlitePool,
+    pool: Pool,
     listener: TcpListener,
     router: Router,
     sender: Sender,
@@ -38,7 +37,7 @@ impl Application {
         let transport = Transport::from_config(&config)?;
 
         let db = Database::connect(&config.database_url, config.db_max_connections).await?;
-        platform::db::migrate(&db.write, &sqlx::migrate!()).await?;
+        platform::db::migrate(&db, &crate::MIGRATIONS).await?;
 
         let sender_wake = Arc::new(Notify::new());
         // The sender claims and updates rows: it writes, so it gets the writer.
@@ -67,7 +66,7 @@ impl Application {
     }
 
     /// The writer: it sees every committed write, and tests may write through it.
-    pub fn pool(&self) -> &SqlitePool {
+    pub fn pool(&self) -> &Pool {
         &self.pool
     }
 

@@ -50,9 +50,12 @@ pub struct Config {
     /// `ORDER_RECONCILE_AFTER_SECS` (120): how long an order may wait in `payment_processing`
     /// (beyond the payment call and its retries) before the Payment Service is asked about it.
     pub reconcile_after: Duration,
-    /// `IMPORT_CONCURRENCY` (2): imports validating or processing at once; the next ones are
-    /// `queued` and start, oldest first, as those end.
+    /// `IMPORT_CONCURRENCY` (2): imports validating or processing at once, in total; the next
+    /// ones are `queued` and start, oldest first, as those end.
     pub import_concurrency: u32,
+    /// `IMPORT_LEASE_SECS` (30): how long a replica's hold on a running import lasts unless
+    /// renewed; once it lapses (the replica died), another replica takes the import over.
+    pub import_lease: Duration,
 }
 
 impl Config {
@@ -107,6 +110,7 @@ impl Config {
             trusted_proxies,
             reconcile_after: Duration::from_secs(env_or("ORDER_RECONCILE_AFTER_SECS", 120)?),
             import_concurrency: positive(env_or("IMPORT_CONCURRENCY", 2)?, "IMPORT_CONCURRENCY")?,
+            import_lease: Duration::from_secs(positive(env_or("IMPORT_LEASE_SECS", 30)?, "IMPORT_LEASE_SECS")?.into()),
         })
     }
 }

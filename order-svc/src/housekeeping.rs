@@ -31,6 +31,8 @@ impl Housekeeping {
     pub async fn try_execute_task(&self) -> anyhow::Result<Outcome> {
         let now = now_millis();
         let mut tx = self.db.write.begin().await?;
+        // Replicas take turns (they would otherwise wait on, or deadlock over, the same rows).
+        platform::db::lock(&mut tx, "housekeeping").await?;
         let keys = db::order_requests::forget_before(&mut tx, now - RETENTION_MS).await?;
         let failures = db::login_failures::forget_before(&mut tx, now - FAILURES_KEPT_MS).await?;
         let sessions = db::sessions::forget_ended(&mut tx, now).await?;

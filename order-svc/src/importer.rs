@@ -17,9 +17,17 @@
 //! An unreachable peer is retried with backoff for as long as it takes; the import simply
 //! stays `processing`. E-mails go through the outbox, so the import never waits for the
 //! Notification Service, which drains its queue at its own rate.
+//!
+//! One process runs an import at a time, holding it by a lease in the database
+//! (`db::imports::Lease`) that it renews while it works and that every step's transaction
+//! checks first: when several replicas share a PostgreSQL database, each looks now and then
+//! for imports whose holder stopped renewing — it died — and takes them over where their
+//! last commit left them, while a holder that lost its lease can no longer write a thing.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use chrono::Utc;
@@ -27,6 +35,7 @@ use futures::{StreamExt, TryStreamExt};
 use platform::api::imports::{ImportStatus, NotifyMode};
 use platform::api::orders::{NewOrder, OrderStatus};
 use platform::api::payments::{BatchPayment, NewPaymentBatch, PaymentBatchOutcome, PaymentStatus};
+use platform::db::Transaction;
 use platform::peer::PeerError;
 use platform::worker::Backoff;
 use tokio_util::sync::CancellationToken;
@@ -34,7 +43,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::context::Context;
 use crate::db;
-use crate::db::imports::{ImportOrderRow, StagedRow};
+use crate::db::imports::{ImportOrderRow, Lease, StagedRow};
 use crate::domain::import::{self as rules, PaidOrder, MAX_BATCH_BYTES, MAX_BATCH_ITEMS};
 use crate::domain::import_file::{self, FileEncoding, ImportFile};
 use crate::domain::keys::payment_key;
@@ -48,9 +57,9 @@ pub const CHUNK_ORDERS: i64 = 500;
 /// another's database work, few enough to keep memory and the peers' load bounded.
 const CONCURRENT_CHUNKS: usize = 3;
 
-/// Runs imports in the background, at most `concurrency` at once (the database keeps the
-/// count, `db::imports::start_queued`), and stops them (at a commit boundary, since dropping a
-/// transaction rolls it back) when the service stops.
+/// Runs imports in the background, at most `concurrency` at once in total (the database keeps
+/// the count, `db::imports::start_queued`), and stops them (at a commit boundary, since
+/// dropping a transaction rolls it back) when the service stops.
 #[derive(Clone)]
 pub struct Importer {
     tasks: TaskTracker,
@@ -58,20 +67,49 @@ pub struct Importer {
     /// How a failed step is retried.
     backoff: Backoff,
     concurrency: u32,
+    holder: Holder,
+    /// The imports this process runs now: a take-over round never starts one of them twice.
+    running: Arc<Mutex<HashSet<String>>>,
 }
 
+/// This process as the holder of imports' leases.
+#[derive(Clone)]
+struct Holder {
+    /// A name of its own, chosen when it starts.
+    owner: Arc<str>,
+    /// How long a lease holds unless renewed (renewed every third of it).
+    lease: Duration,
+}
+
+impl Holder {
+    /// A lease from now.
+    fn lease(&self) -> Lease<'_> {
+        Lease { owner: &self.owner, until_ms: platform::db::now_millis() + millis(self.lease) }
+    }
+}
+
+/// A step found that this process no longer holds the import: another one took it over.
+#[derive(Debug, thiserror::Error)]
+#[error("this process no longer holds the import's lease: another took it over")]
+struct LeaseLost;
+
 impl Importer {
-    pub fn new(backoff: Backoff, concurrency: u32) -> Importer {
-        Importer { tasks: TaskTracker::new(), stop: CancellationToken::new(), backoff, concurrency }
+    pub fn new(backoff: Backoff, concurrency: u32, lease: Duration) -> Importer {
+        Importer {
+            tasks: TaskTracker::new(),
+            stop: CancellationToken::new(),
+            backoff,
+            concurrency,
+            holder: Holder { owner: uuid::Uuid::new_v4().to_string().into(), lease },
+            running: Arc::default(),
+        }
     }
 
     /// Starts the oldest queued imports while there is room. `upload` is an import just
     /// accepted by this process with its file already read, which need not be read again if it
     /// is one of those started.
     pub async fn start_queued(&self, ctx: &Context, mut upload: Option<(String, ImportFile)>) -> anyhow::Result<()> {
-        let mut conn = ctx.db.write.acquire().await?;
-        let started = db::imports::start_queued(&mut conn, self.concurrency).await?;
-        drop(conn);
+        let started = db::imports::start_queued(&ctx.db.write, self.concurrency, self.holder.lease()).await?;
         for id in started {
             let file = match upload.take() {
                 Some((upload_id, file)) if upload_id == id => Some(file),
@@ -104,30 +142,77 @@ impl Importer {
         });
     }
 
-    /// Runs (or resumes) the import `id`, then starts the next queued one. `file` is the
-    /// upload just read, if this process has it; otherwise the stored file is read again.
+    /// Runs (or resumes) the import `id`, whose lease this process has just taken, renewing
+    /// the lease while it runs; then starts the next queued one. `file` is the upload just
+    /// read, if this process has it; otherwise the stored file is read again.
     fn run_in_background(&self, ctx: Context, id: String, file: Option<ImportFile>) {
+        if !self.running.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(id.clone()) {
+            return;
+        }
         let importer = self.clone();
         self.tasks.spawn(async move {
             tokio::select! {
                 () = importer.stop.cancelled() => {
                     tracing::info!(import_id = %id, "import paused by shutdown; it resumes at the next start");
-                    return;
                 }
-                () = run(ctx.clone(), id.clone(), file, importer.backoff) => {}
+                () = importer.keep_lease(&ctx, &id) => {
+                    tracing::info!(import_id = %id, "the import's lease ended: it finished, or another process took it over");
+                }
+                () = run(ctx.clone(), id.clone(), file, importer.backoff, importer.holder.clone()) => {}
             }
-            importer.start_queued_eventually(ctx);
+            importer.running.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&id);
+            if !importer.stop.is_cancelled() {
+                importer.start_queued_eventually(ctx);
+            }
         });
     }
 
-    /// Resumes every import a previous process left unfinished, then starts queued ones if
-    /// there is room.
-    pub async fn resume_unfinished(&self, ctx: &Context) -> anyhow::Result<()> {
-        for id in db::imports::unfinished(&ctx.db.read).await? {
+    /// Renews the lease on import `id` every third of its length; returns when it cannot be
+    /// renewed because another process holds it now, or the import ended.
+    async fn keep_lease(&self, ctx: &Context, id: &str) {
+        loop {
+            tokio::time::sleep(self.holder.lease / 3).await;
+            match db::imports::renew(&ctx.db.write, id, self.holder.lease()).await {
+                Ok(true) => {}
+                Ok(false) => return,
+                // The database is away: the steps fail too, and the lease may lapse meanwhile;
+                // whoever holds it when it is back goes on.
+                Err(err) => tracing::warn!(import_id = %id, error = %err, "cannot renew the import's lease now"),
+            }
+        }
+    }
+
+    /// Takes over the imports whose holder stopped renewing its lease (it died), runs them, and
+    /// starts queued ones if there is room: at start-up, and every half lease since (`watch`).
+    /// On SQLite, which one process serves, every lease was its previous life's: all of them
+    /// are taken over at start-up.
+    pub async fn take_over_lapsed(&self, ctx: &Context, starting: bool) -> anyhow::Result<()> {
+        let lapsed_before = match ctx.db.backend() {
+            platform::db::Backend::Sqlite if starting => i64::MAX,
+            _ => platform::db::now_millis(),
+        };
+        for id in db::imports::take_over_lapsed(&ctx.db.write, lapsed_before, self.holder.lease()).await? {
             tracing::info!(import_id = %id, "resuming import");
             self.run_in_background(ctx.clone(), id, None);
         }
         self.start_queued(ctx, None).await
+    }
+
+    /// Every half lease until the service stops: takes over lapsed imports and starts queued
+    /// ones (a replica that died may have left both).
+    pub fn watch(&self, ctx: Context) {
+        let importer = self.clone();
+        self.tasks.spawn(async move {
+            loop {
+                tokio::select! {
+                    () = importer.stop.cancelled() => return,
+                    () = tokio::time::sleep(importer.holder.lease / 2) => {}
+                }
+                if let Err(err) = importer.take_over_lapsed(&ctx, false).await {
+                    tracing::warn!(error = ?err, "cannot look for imports to take over now");
+                }
+            }
+        });
     }
 
     /// Resolves when the service begins to stop: long-lived answers (the event streams)
@@ -150,13 +235,17 @@ impl Importer {
 }
 
 /// Drives the import to its end, retrying whatever fails (a peer or the database) with
-/// backoff: every step is safe to repeat.
+/// backoff: every step is safe to repeat. Stops when a step finds the lease lost.
 #[tracing::instrument(skip_all, fields(import_id = %id))]
-async fn run(ctx: Context, id: String, mut file: Option<ImportFile>, backoff: Backoff) {
+async fn run(ctx: Context, id: String, mut file: Option<ImportFile>, backoff: Backoff, holder: Holder) {
     let mut attempts = 0;
     loop {
-        match run_once(&ctx, &id, file.take(), backoff).await {
+        match run_once(&ctx, &id, file.take(), backoff, &holder).await {
             Ok(()) => return,
+            Err(err) if err.is::<LeaseLost>() => {
+                tracing::warn!("another process took the import over; stopped here");
+                return;
+            }
             Err(err) => {
                 attempts += 1;
                 let delay = backoff.delay(attempts);
@@ -167,7 +256,13 @@ async fn run(ctx: Context, id: String, mut file: Option<ImportFile>, backoff: Ba
     }
 }
 
-async fn run_once(ctx: &Context, id: &str, file: Option<ImportFile>, backoff: Backoff) -> anyhow::Result<()> {
+async fn run_once(
+    ctx: &Context,
+    id: &str,
+    file: Option<ImportFile>,
+    backoff: Backoff,
+    holder: &Holder,
+) -> anyhow::Result<()> {
     let row = db::imports::fetch(&ctx.db.write, id).await?.with_context(|| format!("import {id} vanished"))?;
     let notify = row.notify()?;
     match row.status()? {
@@ -177,13 +272,14 @@ async fn run_once(ctx: &Context, id: &str, file: Option<ImportFile>, backoff: Ba
                 None => match reread(ctx, id, &row.encoding).await? {
                     Ok(file) => file,
                     Err(problem) => {
-                        let mut conn = ctx.db.write.acquire().await?;
-                        db::imports::finish(&mut conn, id, ImportStatus::Failed, Some(&problem), Utc::now()).await?;
+                        let mut tx = begin_step(ctx, id, holder).await?;
+                        db::imports::finish(&mut tx, id, ImportStatus::Failed, Some(&problem), Utc::now()).await?;
+                        tx.commit().await?;
                         return Ok(());
                     }
                 },
             };
-            stage(ctx, id, file).await?;
+            stage(ctx, id, file, holder).await?;
         }
         ImportStatus::Processing => {}
         _ => return Ok(()),
@@ -191,11 +287,22 @@ async fn run_once(ctx: &Context, id: &str, file: Option<ImportFile>, backoff: Ba
     let staged = db::imports::staged_count(&ctx.db.write, id).await?;
     let chunks = (0..staged).step_by(CHUNK_ORDERS as usize).map(|start| start..(start + CHUNK_ORDERS).min(staged));
     futures::stream::iter(chunks)
-        .map(|seqs| process_chunk(ctx, id, notify, seqs, backoff))
+        .map(|seqs| process_chunk(ctx, id, notify, seqs, backoff, holder))
         .buffer_unordered(CONCURRENT_CHUNKS)
         .try_collect::<()>()
         .await?;
-    finish(ctx, id, notify).await
+    finish(ctx, id, notify, holder).await
+}
+
+/// The transaction of one step of the import, begun by renewing this process's lease on it:
+/// `LeaseLost` if another process holds it now. The renewal also locks the import's row (on
+/// PostgreSQL) until the step commits, so no other process can take it over mid-step.
+async fn begin_step(ctx: &Context, id: &str, holder: &Holder) -> anyhow::Result<Transaction> {
+    let mut tx = ctx.db.write.begin().await?;
+    if !db::imports::renew(&mut tx, id, holder.lease()).await? {
+        return Err(LeaseLost.into());
+    }
+    Ok(tx)
 }
 
 /// The stored file of an import interrupted while validating, read again the way it was
@@ -210,7 +317,7 @@ async fn reread(ctx: &Context, id: &str, encoding: &str) -> anyhow::Result<Resul
 }
 
 /// Step 1: the file's valid orders and its error report, and the import on to `processing`.
-async fn stage(ctx: &Context, id: &str, file: ImportFile) -> anyhow::Result<()> {
+async fn stage(ctx: &Context, id: &str, file: ImportFile, holder: &Holder) -> anyhow::Result<()> {
     let rows: Vec<StagedRow> = file
         .orders
         .iter()
@@ -224,7 +331,7 @@ async fn stage(ctx: &Context, id: &str, file: ImportFile) -> anyhow::Result<()> 
             })
         })
         .collect::<anyhow::Result<_>>()?;
-    let mut tx = ctx.db.write.begin().await?;
+    let mut tx = begin_step(ctx, id, holder).await?;
     db::imports::stage(&mut tx, id, &rows, &file.errors, file.failed_orders).await?;
     tx.commit().await?;
     tracing::info!(orders = rows.len(), errors = file.errors.len(), "import staged");
@@ -257,10 +364,11 @@ async fn process_chunk(
     notify: NotifyMode,
     seqs: Range<i64>,
     backoff: Backoff,
+    holder: &Holder,
 ) -> anyhow::Result<()> {
     let rows = db::imports::unfinished_orders(&ctx.db.write, id, seqs.clone()).await?;
     if rows.iter().any(|row| row.state == "staged") {
-        create_orders(ctx, id, &read_chunk(rows)?, seqs.clone()).await?;
+        create_orders(ctx, id, &read_chunk(rows)?, seqs.clone(), holder).await?;
     }
     for attempt in 0.. {
         let created = read_chunk(db::imports::unfinished_orders(&ctx.db.write, id, seqs.clone()).await?)?;
@@ -272,13 +380,19 @@ async fn process_chunk(
             tokio::time::sleep(backoff.delay(attempt)).await;
         }
         let outcome = pay(ctx, &created, backoff).await;
-        settle(ctx, id, notify, &created, outcome).await?;
+        settle(ctx, id, notify, &created, outcome, holder).await?;
     }
     Ok(())
 }
 
 /// `staged` → `created`: the orders, their items and history, in one transaction.
-async fn create_orders(ctx: &Context, id: &str, chunk: &[ChunkOrder], seqs: Range<i64>) -> anyhow::Result<()> {
+async fn create_orders(
+    ctx: &Context,
+    id: &str,
+    chunk: &[ChunkOrder],
+    seqs: Range<i64>,
+    holder: &Holder,
+) -> anyhow::Result<()> {
     let now = Utc::now();
     let to_create: Vec<(&str, &ValidOrder)> = chunk
         .iter()
@@ -286,7 +400,7 @@ async fn create_orders(ctx: &Context, id: &str, chunk: &[ChunkOrder], seqs: Rang
         .map(|order| (order.row.order_ref.as_str(), &order.order))
         .collect();
     let by_ref: HashMap<&str, &ValidOrder> = to_create.iter().copied().collect();
-    let mut tx = ctx.db.write.begin().await?;
+    let mut tx = begin_step(ctx, id, holder).await?;
     let created = db::orders::insert_imported(&mut tx, id, &to_create, now).await?;
     let items: Vec<_> = created
         .iter()
@@ -348,6 +462,7 @@ async fn settle(
     notify: NotifyMode,
     chunk: &[ChunkOrder],
     outcome: PaymentBatchOutcome,
+    holder: &Holder,
 ) -> anyhow::Result<()> {
     let now = Utc::now();
     let by_order: HashMap<i64, &ChunkOrder> =
@@ -367,7 +482,7 @@ async fn settle(
         }
     }
 
-    let mut tx = ctx.db.write.begin().await?;
+    let mut tx = begin_step(ctx, id, holder).await?;
     // Through the same transition as a single order's, effects included: the confirmation is
     // batched per chunk, or left to the digest (or to nobody) as the import's notify mode says.
     let email_of = |order_id: i64, template| {
@@ -433,9 +548,9 @@ async fn settle(
 }
 
 /// Step 3: the digests, if asked for, and the final status, in one transaction.
-async fn finish(ctx: &Context, id: &str, notify: NotifyMode) -> anyhow::Result<()> {
+async fn finish(ctx: &Context, id: &str, notify: NotifyMode, holder: &Holder) -> anyhow::Result<()> {
     let digests = if notify == NotifyMode::Digest { digests(ctx, id).await? } else { Vec::new() };
-    let mut tx = ctx.db.write.begin().await?;
+    let mut tx = begin_step(ctx, id, holder).await?;
     lifecycle::enqueue_email_batches(&mut tx, &format!("import-{id}-digests"), digests).await?;
     let (succeeded, failed) = db::imports::outcome_counts(&mut tx, id).await?;
     let status = rules::final_status(succeeded, failed);
@@ -459,4 +574,8 @@ async fn digests(ctx: &Context, id: &str) -> anyhow::Result<Vec<platform::api::n
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(rules::digests(id, &paid))
+}
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }

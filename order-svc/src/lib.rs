@@ -20,3 +20,9 @@ pub mod routes;
 pub mod startup;
 
 pub use startup::Application;
+
+/// The service's schema, for each backend.
+pub static MIGRATIONS: platform::db::Migrations = platform::db::Migrations {
+    sqlite: sqlx::migrate!("migrations/sqlite"),
+    postgres: sqlx::migrate!("migrations/postgres"),
+};

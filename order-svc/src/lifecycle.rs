@@ -15,11 +15,11 @@ use platform::api::notifications::{
 };
 use platform::api::orders::{Order, OrderItem, OrderStatus};
 use platform::api::payments::{NewPayment, Payment, PaymentStatus};
+use platform::db::{Pool, Transaction};
 use platform::outbox::Outbox;
 use platform::peer::PeerError;
 use platform::{ApiError, ApiResult};
 use serde::{Deserialize, Serialize};
-use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::context::Context;
 use crate::db;
@@ -42,7 +42,7 @@ pub struct RefundOrder {
 }
 
 /// The order with its items, or `None` if there is no such order.
-pub async fn load_order(pool: &SqlitePool, order_id: i64) -> ApiResult<Option<Order>> {
+pub async fn load_order(pool: &Pool, order_id: i64) -> ApiResult<Option<Order>> {
     let Some(row) = db::orders::fetch_order(pool, order_id).await? else {
         return Ok(None);
     };
@@ -92,8 +92,7 @@ pub async fn create_order(ctx: &Context, order: ValidOrder, request: Option<Requ
             // The outcome is unknown; the payment row retries it with the same key soon.
             tracing::warn!(order_id, %reason, "payment service unavailable; payment will be retried");
             let due_at = platform::db::now_millis() + millis(ctx.settings.payment_retry_delay);
-            let mut conn = ctx.db.write.acquire().await?;
-            db::outbox::reschedule(&mut conn, &key, due_at).await?;
+            db::outbox::reschedule(&ctx.db.write, &key, due_at).await?;
             ctx.outbox.wake();
             Ok(order)
         }
@@ -130,10 +129,10 @@ pub async fn create_order_once(
 ) -> ApiResult<Created> {
     let RequestKey { caller, key } = request;
     let now = platform::db::now_millis();
-    let mut conn = ctx.db.write.acquire().await?;
-    if !db::order_requests::claim(&mut conn, caller, key, request_hash, now).await? {
-        // On the writer connection already held: it has seen the claim that won.
-        let earlier = db::order_requests::find(&mut conn, caller, key, now)
+    if !db::order_requests::claim(&ctx.db.write, caller, key, request_hash, now).await? {
+        // From the writer, which has seen the claim that won (on SQLite the readers may be a
+        // commit behind).
+        let earlier = db::order_requests::find(&ctx.db.write, caller, key, now)
             .await?
             .ok_or_else(|| ApiError::Conflict("the Idempotency-Key is being released; try again".into()))?;
         match idempotency::judge(&earlier, request_hash, millis(ctx.settings.payment_call_lease)) {
@@ -153,11 +152,11 @@ pub async fn create_order_once(
                 let order =
                     load_order(&ctx.db.read, order_id).await?.ok_or_else(|| ApiError::not_found("Order", order_id))?;
                 let body = serde_json::to_string(&order).map_err(anyhow::Error::from)?;
-                db::order_requests::answer(&mut conn, caller, key, 201, &body).await?;
+                db::order_requests::answer(&ctx.db.write, caller, key, 201, &body).await?;
                 return Ok(Created::Replayed { status: 201, body });
             }
             Repeat::TakeOver => {
-                if !db::order_requests::reclaim(&mut conn, caller, key, now).await? {
+                if !db::order_requests::reclaim(&ctx.db.write, caller, key, earlier.claimed_at_ms, now).await? {
                     return Err(ApiError::Conflict(
                         "another retry took this Idempotency-Key over; retry shortly".into(),
                     ));
@@ -165,18 +164,15 @@ pub async fn create_order_once(
             }
         }
     }
-    drop(conn);
     match create_order(ctx, order, Some(request)).await {
         Ok(order) => {
             let body = serde_json::to_string(&order).map_err(anyhow::Error::from)?;
-            let mut conn = ctx.db.write.acquire().await?;
-            db::order_requests::answer(&mut conn, caller, key, 201, &body).await?;
+            db::order_requests::answer(&ctx.db.write, caller, key, 201, &body).await?;
             Ok(Created::New(order))
         }
         Err(err) => {
             // Nothing was created if no order was attached: a retry starts afresh.
-            let mut conn = ctx.db.write.acquire().await?;
-            db::order_requests::release(&mut conn, caller, key).await?;
+            db::order_requests::release(&ctx.db.write, caller, key).await?;
             Err(err)
         }
     }
@@ -213,8 +209,7 @@ pub async fn settle_payment(
                     tracing::warn!(order_id = order.id, "payment answered as already refunded; order left as it is");
                 }
                 if let Some(key) = resolve_key {
-                    let mut conn = ctx.db.write.acquire().await?;
-                    db::outbox::delete_undelivered(&mut conn, key).await?;
+                    db::outbox::delete_undelivered(&ctx.db.write, key).await?;
                 }
                 return Ok(Settlement::Settled(order));
             }
@@ -230,8 +225,7 @@ pub async fn settle_payment(
     // Something else moved the order first (the payment webhook, usually): the outcome is
     // recorded either way, so report the order as it is now.
     if let Some(key) = resolve_key {
-        let mut conn = ctx.db.write.acquire().await?;
-        db::outbox::delete_undelivered(&mut conn, key).await?;
+        db::outbox::delete_undelivered(&ctx.db.write, key).await?;
     }
     // Only the order row can have changed: items are never written after creation.
     let row =
@@ -316,7 +310,7 @@ pub enum Emails<'a> {
 /// Every path that changes a status goes through here, a single order's as an import's
 /// thousand, so an effect added to a transition reaches every order it applies to.
 pub async fn change_many(
-    tx: &mut SqliteConnection,
+    tx: &mut Transaction,
     from: OrderStatus,
     to: OrderStatus,
     orders: &[(i64, Option<&str>)],
@@ -384,13 +378,13 @@ pub async fn change_many(
 
 /// E-mails as outbox rows of at most one Notification Service batch each, keyed `{prefix}-{n}`.
 pub async fn enqueue_email_batches(
-    conn: &mut SqliteConnection,
+    tx: &mut Transaction,
     prefix: &str,
     emails: Vec<BatchNotification>,
 ) -> sqlx::Result<()> {
     for (n, batch) in batches(emails, MAX_BATCH_ITEMS, MAX_BATCH_BYTES).into_iter().enumerate() {
         let batch = NewNotificationBatch { notifications: batch };
-        Outbox::enqueue(&mut *conn, KIND_NOTIFICATION_BATCH, &batch, &format!("{prefix}-{n}")).await?;
+        Outbox::enqueue(&mut *tx, KIND_NOTIFICATION_BATCH, &batch, &format!("{prefix}-{n}")).await?;
     }
     Ok(())
 }

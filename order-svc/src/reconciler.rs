@@ -41,19 +41,19 @@ impl Reconciler {
     pub async fn try_execute_task(&self) -> anyhow::Result<Outcome> {
         let after_ms = i64::try_from(self.after.as_millis())?;
         let changed_before = Utc::now() - chrono::Duration::from_std(self.after)?;
+        let now = now_millis();
         let orders =
-            db::orders::awaiting_payment(&self.ctx.db.read, changed_before, now_millis() - after_ms, ROUND).await?;
+            db::orders::claim_awaiting_payment(&self.ctx.db.write, changed_before, now - after_ms, now, ROUND).await?;
         if orders.is_empty() {
             return Ok(Outcome::Idle);
         }
         for order_id in orders {
+            // An order that cannot be settled now (the Payment Service is down) waits for the
+            // next period, as its claim noted: a Payment Service that is down is not to be
+            // hammered.
             if let Err(err) = self.reconcile(order_id).await {
                 tracing::warn!(order_id, error = %err, "cannot reconcile the order's payment now; next round");
-                // Not asked again before the next period either: a Payment Service that is down
-                // is not to be hammered.
             }
-            let mut conn = self.ctx.db.write.acquire().await?;
-            db::orders::mark_payment_checked(&mut conn, order_id, now_millis()).await?;
         }
         Ok(Outcome::Worked)
     }

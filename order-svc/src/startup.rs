@@ -5,11 +5,10 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
-use platform::db::Database;
+use platform::db::{Database, Pool};
 use platform::outbox::{Outbox, OutboxWorker};
 use platform::webhook::WebhookSecrets;
 use platform::worker::Backoff;
-use sqlx::SqlitePool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -31,7 +30,7 @@ const IMPORT_RETRY_MAX: Duration = Duration::from_secs(10);
 
 pub struct Application {
     port: u16,
-    pool: SqlitePool,
+    pool: Pool,
     listener: TcpListener,
     router: Router,
     worker: OutboxWorker<OrderDelivery>,
@@ -55,7 +54,7 @@ impl Application {
         let db = Database::connect(&config.database_url, config.db_max_connections)
             .await
             .with_context(|| format!("cannot open the database {}", config.database_url))?;
-        platform::db::migrate(&db.write, &sqlx::migrate!()).await.context("cannot migrate the database")?;
+        platform::db::migrate(&db, &crate::MIGRATIONS).await.context("cannot migrate the database")?;
 
         let identity = IdentityProvider::start(&db, config.identity.clone(), &config.first_admin)
             .await
@@ -77,6 +76,7 @@ impl Application {
             importer: Importer::new(
                 Backoff { base: config.outbox.backoff.base, max: IMPORT_RETRY_MAX },
                 config.import_concurrency,
+                config.import_lease,
             ),
             verifier: identity.verifier(),
             identity,
@@ -106,7 +106,7 @@ impl Application {
     }
 
     /// The writer: it sees every committed write, and tests may write through it.
-    pub fn pool(&self) -> &SqlitePool {
+    pub fn pool(&self) -> &Pool {
         &self.pool
     }
 
@@ -119,11 +119,13 @@ impl Application {
         let worker = self.worker.spawn(self.outbox.waker(), workers_stop.clone());
         let housekeeping = Housekeeping::new(self.state.core.db.clone()).spawn(workers_stop.clone());
         let reconciler = Reconciler::new(self.state.core.clone(), self.reconcile_after).spawn(workers_stop.clone());
+        let key_follower = self.state.identity.follow_signing_key(workers_stop.clone());
         self.state
             .importer
-            .resume_unfinished(&self.state.core)
+            .take_over_lapsed(&self.state.core, true)
             .await
             .context("cannot resume the unfinished imports")?;
+        self.state.importer.watch(self.state.core.clone());
         // Imports and their event streams stop as soon as the service does, so that an open
         // stream does not keep the graceful shutdown waiting.
         let importer = self.state.importer.clone();
@@ -138,6 +140,7 @@ impl Application {
         worker.await.context("the outbox worker panicked")?;
         housekeeping.await.context("the housekeeping worker panicked")?;
         reconciler.await.context("the reconciler panicked")?;
+        key_follower.await.context("the signing key follower panicked")?;
         served.context("the HTTP server failed")?;
         Ok(())
     }

@@ -19,9 +19,9 @@ use std::collections::{HashMap, HashSet};
 
 use futures::stream::{self, StreamExt};
 use platform::api::payments::Payment;
+use platform::db::Pool;
 use platform::extract::IdempotencyKey;
 use platform::{ApiError, ApiResult};
-use sqlx::SqlitePool;
 
 use crate::db::payments::{self as db, NewPendingPayment, NewStatus, PaymentRow};
 use crate::domain::{verdict_of, PaymentOutcome, PaymentRequest};
@@ -46,7 +46,7 @@ enum Claim {
 }
 
 /// Pays one request.
-pub async fn pay_one(writer: SqlitePool, gateway: Gateway, request: PaymentRequest) -> ApiResult<PaymentOutcome> {
+pub async fn pay_one(writer: Pool, gateway: Gateway, request: PaymentRequest) -> ApiResult<PaymentOutcome> {
     let mut outcomes = pay(writer, gateway, vec![Ok(request)]).await?;
     outcomes.pop().ok_or_else(|| anyhow::anyhow!("paying one request gave no outcome").into())
 }
@@ -58,7 +58,7 @@ pub async fn pay_one(writer: SqlitePool, gateway: Gateway, request: PaymentReque
 /// `writer` is the single writer pool: the key lookups must see the rows just inserted.
 #[tracing::instrument(skip_all, fields(requests = requests.len()))]
 pub async fn pay(
-    writer: SqlitePool,
+    writer: Pool,
     gateway: Gateway,
     requests: Vec<Result<PaymentRequest, ApiError>>,
 ) -> ApiResult<Vec<PaymentOutcome>> {
@@ -104,7 +104,7 @@ pub async fn pay(
 /// Inserts a pending row for every valid request and sorts out the requests that lost their
 /// order or key to another row.
 async fn claim(
-    writer: &SqlitePool,
+    writer: &Pool,
     gateway: &Gateway,
     requests: Vec<Result<PaymentRequest, ApiError>>,
 ) -> ApiResult<Vec<Claim>> {
@@ -212,7 +212,7 @@ async fn charge_owners(gateway: &Gateway, claims: &[Claim]) -> Vec<NewStatus> {
 }
 
 /// Records the gateway's answers and returns every answered payment as it now stands, by id.
-async fn record(writer: &SqlitePool, answers: &[NewStatus]) -> ApiResult<HashMap<i64, PaymentRow>> {
+async fn record(writer: &Pool, answers: &[NewStatus]) -> ApiResult<HashMap<i64, PaymentRow>> {
     let mut settled: HashMap<i64, PaymentRow> =
         db::settle_pending(writer, answers).await?.into_iter().map(|row| (row.id, row)).collect();
     // A webhook settled these first and its word stands: read them back from the writer, which

@@ -26,8 +26,10 @@ pub struct Config {
     pub order_service_url: String,
     pub order_webhook_timeout: Duration,
     pub gateway: GatewaySettings,
-    /// `PAYMENT_GATEWAY_DATABASE_URL`: the simulator's ledger; unset, a file beside the
-    /// service's own database (`…/payment_service-gateway.db`).
+    /// `PAYMENT_GATEWAY_DATABASE_URL`: the simulator's ledger; unset, a SQLite file beside the
+    /// service's own SQLite database (`…/payment_service-gateway.db`), or `data/payment_gateway.db`
+    /// when the service is on PostgreSQL (replicas on one machine share that file; set it to a
+    /// PostgreSQL database of its own for replicas on several).
     pub gateway_database_url: Option<String>,
     pub outbox: OutboxSettings,
     pub http: HttpSettings,
@@ -97,12 +99,15 @@ impl Config {
 impl Config {
     /// Where the gateway simulator keeps its ledger.
     pub fn gateway_ledger_url(&self) -> String {
-        match &self.gateway_database_url {
-            Some(url) => url.clone(),
-            None => match self.database_url.strip_suffix(".db") {
-                Some(stem) => format!("{stem}-gateway.db"),
-                None => format!("{}-gateway", self.database_url),
-            },
+        if let Some(url) = &self.gateway_database_url {
+            return url.clone();
+        }
+        if !self.database_url.starts_with("sqlite:") {
+            return "sqlite://data/payment_gateway.db".to_owned();
+        }
+        match self.database_url.strip_suffix(".db") {
+            Some(stem) => format!("{stem}-gateway.db"),
+            None => format!("{}-gateway", self.database_url),
         }
     }
 }

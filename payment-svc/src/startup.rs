@@ -4,10 +4,9 @@
 use anyhow::Context;
 use axum::Router;
 use platform::api::auth::PAYMENT_SERVICE;
-use platform::db::Database;
+use platform::db::{Database, Pool};
 use platform::outbox::{Outbox, OutboxWorker};
 use platform::webhook::WebhookSecrets;
-use sqlx::SqlitePool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -22,7 +21,7 @@ pub struct Application {
     port: u16,
     listener: TcpListener,
     router: Router,
-    pool: SqlitePool,
+    pool: Pool,
     outbox: Outbox,
     worker: OutboxWorker<PeerDelivery>,
     sweep: Sweep,
@@ -35,12 +34,12 @@ impl Application {
         Self::build_with_listener(config, listener).await
     }
 
-    /// Connects the database (readers plus the single writer), runs the migrations, and builds
+    /// Connects the database (on SQLite, readers plus the single writer), runs the migrations, and builds
     /// the router and the worker.
     pub async fn build_with_listener(config: Config, listener: TcpListener) -> anyhow::Result<Application> {
         let port = listener.local_addr()?.port();
         let db = Database::connect(&config.database_url, config.db_max_connections).await?;
-        platform::db::migrate(&db.write, &sqlx::migrate!()).await?;
+        platform::db::migrate(&db, &crate::MIGRATIONS).await?;
 
         let outbox = Outbox::new();
         let gateway = Gateway::open(config.gateway.clone(), &config.gateway_ledger_url()).await?;
@@ -67,7 +66,7 @@ impl Application {
     }
 
     /// The writer pool: it sees every committed write, and tests may write through it.
-    pub fn pool(&self) -> &SqlitePool {
+    pub fn pool(&self) -> &Pool {
         &self.pool
     }
 

@@ -4,17 +4,17 @@
 //! gateway says. Asking is charging the same transaction again, which the gateway answers with
 //! the outcome it has on record, or charges now if the first call never reached it. A settled
 //! payment's webhook to the Order Service is written by the settling statement (the outbox
-//! trigger), like every other change of status.
+//! trigger), like every other change of status. Each round claims the payments it asks about
+//! (`db::payments::claim_overdue`), so the sweeps of several replicas share the work.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use futures::stream::{self, StreamExt};
-use platform::db::now_millis;
+use platform::db::{EpochMillis, Pool};
 use platform::outbox::Outbox;
 use platform::worker::{run_until_stopped, Outcome};
-use sqlx::SqlitePool;
 use tokio_util::sync::CancellationToken;
 
 use crate::db::payments::{self as db, NewStatus};
@@ -27,13 +27,13 @@ const ROUND: i64 = 100;
 const CONCURRENT_ASKS: usize = 16;
 
 pub struct Sweep {
-    writer: SqlitePool,
+    writer: Pool,
     gateway: Gateway,
     outbox: Outbox,
 }
 
 impl Sweep {
-    pub fn new(writer: SqlitePool, gateway: Gateway, outbox: Outbox) -> Sweep {
+    pub fn new(writer: Pool, gateway: Gateway, outbox: Outbox) -> Sweep {
         Sweep { writer, gateway, outbox }
     }
 
@@ -42,12 +42,14 @@ impl Sweep {
         let timeout = self.gateway.timeout();
         let now = Utc::now();
         let overdue_since = now - chrono::Duration::from_std(timeout)?;
-        let checked_before = now_millis() - i64::try_from(timeout.as_millis())?;
-        let rows = db::pending_to_ask(&self.writer, overdue_since, checked_before, ROUND).await?;
+        let checked_before = EpochMillis(now.timestamp_millis() - i64::try_from(timeout.as_millis())?);
+        let rows =
+            db::claim_overdue(&self.writer, overdue_since, checked_before, EpochMillis(now.timestamp_millis()), ROUND)
+                .await?;
         if rows.is_empty() {
             return Ok(Outcome::Idle);
         }
-        let answers: Vec<(i64, Option<NewStatus>)> = stream::iter(rows)
+        let answers: Vec<Option<NewStatus>> = stream::iter(rows)
             .map(|row| async move {
                 let answer = match self.gateway.charge(&row.transaction_id, row.amount).await {
                     Ok(charge) => verdict_of(charge).map(|(verdict, failure_reason)| NewStatus {
@@ -60,16 +62,15 @@ impl Sweep {
                         None
                     }
                 };
-                (row.id, answer)
+                answer
             })
             .buffer_unordered(CONCURRENT_ASKS)
             .collect()
             .await;
-        let still_pending: Vec<i64> =
-            answers.iter().filter(|(_, answer)| answer.is_none()).map(|(id, _)| *id).collect();
-        let settled: Vec<NewStatus> = answers.into_iter().filter_map(|(_, answer)| answer).collect();
+        // Those still without an answer were noted as asked by the claim: they wait for the next
+        // period.
+        let settled: Vec<NewStatus> = answers.into_iter().flatten().collect();
         let recorded = db::settle_pending(&self.writer, &settled).await?;
-        db::mark_checked(&self.writer, &still_pending, now_millis()).await?;
         if !recorded.is_empty() {
             tracing::info!(settled = recorded.len(), "sweep settled payments left pending");
             self.outbox.wake();

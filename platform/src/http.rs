@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde_json::json;
-use sqlx::SqlitePool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -40,7 +39,7 @@ pub fn finish(
     api: Router,
     mut openapi: utoipa::openapi::OpenApi,
     aliases: &[Alias],
-    pool: SqlitePool,
+    pool: crate::db::Pool,
     settings: &HttpSettings,
 ) -> Router {
     add_security_schemes(&mut openapi);
@@ -83,8 +82,8 @@ async fn health() -> Response {
     axum::Json(json!({"status": "ok"})).into_response()
 }
 
-async fn ready(State(pool): State<SqlitePool>) -> Response {
-    match sqlx::query("SELECT 1").execute(&pool).await {
+async fn ready(State(pool): State<crate::db::Pool>) -> Response {
+    match crate::on_db!(&pool, |e| sqlx::query("SELECT 1").execute(e).await.map(drop)) {
         Ok(_) => axum::Json(json!({"status": "ready"})).into_response(),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed");

@@ -8,7 +8,9 @@
 //! delivery that succeeded but whose answer was lost is not applied twice.
 //!
 //! A claimed row has its `next_attempt_at` pushed one lease into the future: if the process
-//! dies mid-delivery, the row simply becomes due again when the lease runs out.
+//! dies mid-delivery, the row simply becomes due again when the lease runs out, and any
+//! replica takes it. On PostgreSQL, where replicas claim side by side, the claim skips rows
+//! another replica's claim has locked (`FOR UPDATE SKIP LOCKED`), so two never take one row.
 //!
 //! Every service's migrations create the table with the columns used here:
 //! `id, kind, payload, idempotency_key UNIQUE, request_id, attempts, next_attempt_at,
@@ -19,11 +21,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
-use sqlx::{Acquire, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::QueryBuilder;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::db::now_millis;
+use crate::db::{now_millis, EpochMillis, Exec, Pool, RowsAffected, Transaction};
+use crate::on_db;
 use crate::worker::{run_until_stopped, Backoff, Outcome};
 
 /// One effect waiting to be delivered.
@@ -72,7 +75,7 @@ impl Outbox {
     /// Adds an effect inside the caller's transaction, due at once. A second row with the
     /// same key is ignored, so enqueueing the same effect twice is harmless.
     pub async fn enqueue(
-        conn: &mut SqliteConnection,
+        conn: impl Exec<'_>,
         kind: &str,
         payload: &impl Serialize,
         idempotency_key: &str,
@@ -83,26 +86,28 @@ impl Outbox {
     /// Like `enqueue`, but due only at `due_at` (milliseconds since the epoch): for an effect
     /// the caller is about to attempt itself, kept as a fallback in case it never finishes.
     pub async fn enqueue_at(
-        conn: &mut SqliteConnection,
+        conn: impl Exec<'_>,
         kind: &str,
         payload: &impl Serialize,
         idempotency_key: &str,
         due_at: i64,
     ) -> sqlx::Result<()> {
         let payload = serde_json::to_string(payload).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-        sqlx::query(
+        let request_id = crate::telemetry::current_request_id();
+        on_db!(conn, |e| sqlx::query(
             "INSERT INTO outbox (kind, payload, idempotency_key, request_id, attempts, next_attempt_at, created_at)
-             VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6)
+             VALUES ($1, $2, $3, $4, 0, $5, $6)
              ON CONFLICT (idempotency_key) DO NOTHING",
         )
         .bind(kind)
-        .bind(payload)
+        .bind(&payload)
         .bind(idempotency_key)
-        .bind(crate::telemetry::current_request_id())
-        .bind(due_at)
+        .bind(&request_id)
+        .bind(EpochMillis(due_at))
         .bind(chrono::Utc::now())
-        .execute(conn)
-        .await?;
+        .execute(e)
+        .await
+        .rows_affected())?;
         Ok(())
     }
 
@@ -124,16 +129,16 @@ pub struct OutboxCounts {
     pub dead: i64,
 }
 
-pub async fn counts(pool: &SqlitePool) -> sqlx::Result<OutboxCounts> {
-    let (waiting, delivered, dead): (i64, i64, i64) = sqlx::query_as(
+pub async fn counts(pool: &Pool) -> sqlx::Result<OutboxCounts> {
+    let (waiting, delivered, dead): (i64, i64, i64) = on_db!(pool, |e| sqlx::query_as(
         "SELECT
-            COALESCE(SUM(delivered_at IS NULL AND dead_at IS NULL), 0),
-            COALESCE(SUM(delivered_at IS NOT NULL), 0),
-            COALESCE(SUM(dead_at IS NOT NULL), 0)
+            COUNT(*) FILTER (WHERE delivered_at IS NULL AND dead_at IS NULL),
+            COUNT(*) FILTER (WHERE delivered_at IS NOT NULL),
+            COUNT(*) FILTER (WHERE dead_at IS NOT NULL)
          FROM outbox",
     )
-    .fetch_one(pool)
-    .await?;
+    .fetch_one(e)
+    .await)?;
     Ok(OutboxCounts { waiting, delivered, dead })
 }
 
@@ -160,13 +165,13 @@ impl Default for OutboxSettings {
 }
 
 pub struct OutboxWorker<D> {
-    pool: SqlitePool,
+    pool: Pool,
     deliver: Arc<D>,
     settings: OutboxSettings,
 }
 
 impl<D: Deliver> OutboxWorker<D> {
-    pub fn new(pool: SqlitePool, deliver: D, settings: OutboxSettings) -> Self {
+    pub fn new(pool: Pool, deliver: D, settings: OutboxSettings) -> Self {
         OutboxWorker { pool, deliver: Arc::new(deliver), settings }
     }
 
@@ -175,19 +180,15 @@ impl<D: Deliver> OutboxWorker<D> {
     pub async fn try_execute_task(&self) -> anyhow::Result<Outcome> {
         let now = now_millis();
         let lease_end = now + self.settings.lease.as_millis() as i64;
-        let entries: Vec<OutboxEntry> = sqlx::query_as(
-            "UPDATE outbox SET next_attempt_at = ?1, attempts = attempts + 1
-             WHERE id IN (
-                SELECT id FROM outbox
-                WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= ?2
-                ORDER BY next_attempt_at, id LIMIT ?3)
-             RETURNING id, kind, payload, idempotency_key, request_id, attempts",
-        )
-        .bind(lease_end)
-        .bind(now)
-        .bind(self.settings.batch_size)
-        .fetch_all(&self.pool)
-        .await?;
+        let entries: Vec<OutboxEntry> = on_db!(&self.pool,
+            sqlite: CLAIM_SQL.replace("{lock}", ""),
+            postgres: CLAIM_SQL.replace("{lock}", "FOR UPDATE SKIP LOCKED"),
+            |e, sql| sqlx::query_as(&sql)
+                .bind(EpochMillis(lease_end))
+                .bind(EpochMillis(now))
+                .bind(self.settings.batch_size)
+                .fetch_all(e)
+                .await)?;
         if entries.is_empty() {
             return Ok(Outcome::Idle);
         }
@@ -209,48 +210,51 @@ impl<D: Deliver> OutboxWorker<D> {
         }
         // Each statement is a round trip to the connection's thread: the delivered rows take
         // one between them, and a transaction is opened only when there are several statements.
-        let mut conn = self.pool.acquire().await?;
-        if usize::from(!delivered.is_empty()) + failed.len() == 1 {
-            self.record(&mut conn, &delivered, failed, finished_at).await?;
+        if failed.is_empty() {
+            mark_delivered(&self.pool, &delivered, finished_at).await?;
         } else {
-            let mut tx = conn.begin().await?;
-            self.record(&mut tx, &delivered, failed, finished_at).await?;
+            let mut tx = self.pool.begin().await?;
+            mark_delivered(&mut tx, &delivered, finished_at).await?;
+            self.record_failures(&mut tx, failed, finished_at).await?;
             tx.commit().await?;
         }
         Ok(Outcome::Worked)
     }
 
-    /// Writes the outcomes of a round: `delivered` in one statement, then one per failure.
-    async fn record(
+    /// Writes the failed deliveries of a round, one statement each.
+    async fn record_failures(
         &self,
-        conn: &mut SqliteConnection,
-        delivered: &[i64],
+        tx: &mut Transaction,
         failed: Vec<(&OutboxEntry, DeliveryError)>,
         finished_at: chrono::DateTime<chrono::Utc>,
     ) -> sqlx::Result<()> {
-        mark_delivered(&mut *conn, delivered, finished_at).await?;
         for (entry, error) in failed {
             match error {
                 DeliveryError::Retry(reason) => {
                     let delay = self.settings.backoff.delay(entry.attempts);
                     tracing::warn!(outbox_id = entry.id, kind = %entry.kind, attempts = entry.attempts,
                         retry_in_ms = delay.as_millis() as u64, %reason, "delivery failed; will retry");
-                    sqlx::query("UPDATE outbox SET next_attempt_at = ?1, last_error = ?2 WHERE id = ?3")
-                        .bind(now_millis() + delay.as_millis() as i64)
-                        .bind(reason)
-                        .bind(entry.id)
-                        .execute(&mut *conn)
-                        .await?;
+                    let due_at = EpochMillis(now_millis() + delay.as_millis() as i64);
+                    on_db!(&mut *tx, |e| sqlx::query(
+                        "UPDATE outbox SET next_attempt_at = $1, last_error = $2 WHERE id = $3"
+                    )
+                    .bind(due_at)
+                    .bind(&reason)
+                    .bind(entry.id)
+                    .execute(e)
+                    .await
+                    .rows_affected())?;
                 }
                 DeliveryError::Permanent(reason) => {
                     tracing::error!(outbox_id = entry.id, kind = %entry.kind, %reason,
                         "delivery refused by the peer; kept as a dead row");
-                    sqlx::query("UPDATE outbox SET dead_at = ?1, last_error = ?2 WHERE id = ?3")
+                    on_db!(&mut *tx, |e| sqlx::query("UPDATE outbox SET dead_at = $1, last_error = $2 WHERE id = $3")
                         .bind(finished_at)
-                        .bind(reason)
+                        .bind(&reason)
                         .bind(entry.id)
-                        .execute(&mut *conn)
-                        .await?;
+                        .execute(e)
+                        .await
+                        .rows_affected())?;
                 }
             }
         }
@@ -277,24 +281,32 @@ impl<D: Deliver> OutboxWorker<D> {
     }
 }
 
+/// Claims up to `$3` due rows for one lease (`$1`, the lease's end; `$2`, now). `{lock}` is
+/// where PostgreSQL's claim skips the rows another replica is claiming; SQLite has one writer,
+/// so there is no one to skip.
+const CLAIM_SQL: &str = "UPDATE outbox SET next_attempt_at = $1, attempts = attempts + 1
+     WHERE id IN (
+        SELECT id FROM outbox
+        WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= $2
+        ORDER BY next_attempt_at, id LIMIT $3 {lock})
+     RETURNING id, kind, payload, idempotency_key, request_id, attempts";
+
 /// Marks the rows `ids` delivered at `at`, in one statement (none when `ids` is empty). At
-/// most a batch of ids, so well within SQLite's limit on bound parameters.
-async fn mark_delivered(
-    conn: &mut SqliteConnection,
-    ids: &[i64],
-    at: chrono::DateTime<chrono::Utc>,
-) -> sqlx::Result<()> {
+/// most a batch of ids, so well within either backend's limit on bound parameters.
+async fn mark_delivered(conn: impl Exec<'_>, ids: &[i64], at: chrono::DateTime<chrono::Utc>) -> sqlx::Result<()> {
     if ids.is_empty() {
         return Ok(());
     }
-    let mut query = QueryBuilder::<Sqlite>::new("UPDATE outbox SET delivered_at = ");
-    query.push_bind(at).push(", last_error = NULL WHERE id IN (");
-    let mut separated = query.separated(", ");
-    for id in ids {
-        separated.push_bind(*id);
-    }
-    separated.push_unseparated(")");
-    query.build().execute(conn).await?;
+    on_db!(conn, |e| {
+        let mut query = QueryBuilder::new("UPDATE outbox SET delivered_at = ");
+        query.push_bind(at).push(", last_error = NULL WHERE id IN (");
+        let mut separated = query.separated(", ");
+        for id in ids {
+            separated.push_bind(*id);
+        }
+        separated.push_unseparated(")");
+        query.build().execute(e).await.rows_affected()
+    })?;
     Ok(())
 }
 
@@ -315,7 +327,7 @@ mod tests {
         }
     }
 
-    async fn pool_with(kinds: &[&str]) -> SqlitePool {
+    async fn pool_with(kinds: &[&str]) -> Pool {
         let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect("sqlite::memory:").await.unwrap();
         sqlx::query(
             "CREATE TABLE outbox (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, payload TEXT NOT NULL,
@@ -326,18 +338,20 @@ mod tests {
         .execute(&pool)
         .await
         .unwrap();
-        let mut conn = pool.acquire().await.unwrap();
+        let pool = Pool::Sqlite(pool);
         for (i, kind) in kinds.iter().enumerate() {
-            Outbox::enqueue(&mut conn, kind, &i, &format!("key-{i}")).await.unwrap();
+            Outbox::enqueue(&pool, kind, &i, &format!("key-{i}")).await.unwrap();
         }
         pool
     }
 
-    async fn outcomes(pool: &SqlitePool) -> Vec<(String, bool, bool, Option<String>)> {
-        sqlx::query_as("SELECT kind, delivered_at IS NOT NULL, dead_at IS NOT NULL, last_error FROM outbox ORDER BY id")
-            .fetch_all(pool)
-            .await
-            .unwrap()
+    async fn outcomes(pool: &Pool) -> Vec<(String, bool, bool, Option<String>)> {
+        on_db!(pool, |e| sqlx::query_as(
+            "SELECT kind, delivered_at IS NOT NULL, dead_at IS NOT NULL, last_error FROM outbox ORDER BY id"
+        )
+        .fetch_all(e)
+        .await)
+        .unwrap()
     }
 
     #[tokio::test]

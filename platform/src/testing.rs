@@ -8,7 +8,8 @@
 //! public; one that declares a permission its handler does not demand fails it too.
 //!
 //! Also the tokens those tests need: minted as the Order Service would, for a service tested on
-//! its own, and a client that sends one with every request.
+//! its own, and a client that sends one with every request; and the database a service under
+//! test starts on, of the backend the test run is for.
 
 use reqwest::Method;
 use serde_json::Value;
@@ -145,6 +146,58 @@ pub async fn check_route_table(base_url: &str, document: &Value, public: &[&str]
     }
     assert!(problems.is_empty(), "route table problems:\n{}", problems.join("\n"));
     all.len()
+}
+
+/// The PostgreSQL server the tests may use, as a URL (`.ci/with-postgres` sets it to a throwaway
+/// cluster's): where each service under test gets a database of its own when the run is for
+/// PostgreSQL, and where the replica tests, which need it whatever the run, put their replicas.
+pub const TEST_POSTGRES_URL: &str = "TEST_POSTGRES_URL";
+/// `postgres` runs the services under test on PostgreSQL (`make test`'s second pass); unset or
+/// `sqlite`, on SQLite.
+pub const TEST_BACKEND: &str = "TEST_BACKEND";
+
+/// The backend this test run is for.
+pub fn backend() -> crate::db::Backend {
+    match std::env::var(TEST_BACKEND).unwrap_or_default().trim() {
+        "postgres" => crate::db::Backend::Postgres,
+        "" | "sqlite" => crate::db::Backend::Sqlite,
+        other => panic!("{TEST_BACKEND}={other:?}: expected sqlite or postgres"),
+    }
+}
+
+/// A fresh, empty database for one service under test, as a `DATABASE_URL`: the SQLite file
+/// `{dir}/{name}.db`, or on PostgreSQL (see `backend`) a new database named after `name`.
+pub async fn database_url(dir: &std::path::Path, name: &str) -> String {
+    match backend() {
+        crate::db::Backend::Postgres => postgres_database_url(name).await,
+        crate::db::Backend::Sqlite => format!("sqlite://{}/{name}.db", dir.display()),
+    }
+}
+
+/// A new, empty PostgreSQL database on the `TEST_POSTGRES_URL` server, named after `name`.
+pub async fn postgres_database_url(name: &str) -> String {
+    let server = std::env::var(TEST_POSTGRES_URL).ok().filter(|url| !url.trim().is_empty()).unwrap_or_else(|| {
+        panic!("{TEST_POSTGRES_URL} is not set: run the tests through `.ci/with-postgres` (as `make test` does)")
+    });
+    create_postgres_database(&server, name).await
+}
+
+/// Creates `{name}_{random}` on the server at `server` and returns its URL. The databases are
+/// left behind: the test run's cluster is thrown away as a whole.
+async fn create_postgres_database(server: &str, name: &str) -> String {
+    use sqlx::Connection;
+    let database =
+        format!("{}_{}", name.replace(|c: char| !c.is_ascii_alphanumeric(), "_"), uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(server)
+        .await
+        .unwrap_or_else(|err| panic!("{TEST_POSTGRES_URL}={server} does not answer: {err}"));
+    sqlx::query(&format!("CREATE DATABASE \"{database}\""))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|err| panic!("creating the test database {database}: {err}"));
+    let mut url = reqwest::Url::parse(server).unwrap_or_else(|err| panic!("{TEST_POSTGRES_URL}: {err}"));
+    url.set_path(&format!("/{database}"));
+    url.to_string()
 }
 
 /// A token for `subject` with `role`, meant for `audience`, valid for an hour.

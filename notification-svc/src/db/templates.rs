@@ -26,13 +26,13 @@ impl TryFrom<TemplateRow> for Template {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn list(pool: &sqlx::SqlitePool) -> sqlx::Result<Vec<TemplateRow>> {
-    sqlx::query_as(
+pub async fn list(pool: &platform::db::Pool) -> sqlx::Result<Vec<TemplateRow>> {
+    platform::on_db!(pool, |e| sqlx::query_as(
         "SELECT name, channel, subject, description FROM notification_templates
          ORDER BY CASE name WHEN 'ORDER_CONFIRMATION' THEN 0 WHEN 'ORDER_SHIPPED' THEN 1
                        WHEN 'ORDER_CANCELLED' THEN 2 ELSE 3 END,
                   channel",
     )
-    .fetch_all(pool)
-    .await
+    .fetch_all(e)
+    .await)
 }

@@ -119,9 +119,9 @@ struct DigestEmail<'a> {
     digest: &'a DigestView<'a>,
 }
 
-// These texts are also listed in the `notification_templates` catalogue (seeded by
-// migrations/0001_initial.sql, the digest's by 0002_digest.sql); an integration test keeps
-// the two in step.
+// These texts are also listed in the `notification_templates` catalogue (seeded by the
+// migrations: sqlite/0001_initial.sql and 0002_digest.sql, postgres/0001_initial.sql); an
+// integration test keeps the two in step.
 #[derive(Template)]
 #[template(
     source = "【ご注文確認】ご注文ありがとうございます（注文番号: #{{ order_id }}）",

@@ -2,6 +2,7 @@
 //! (table-driven from its OpenAPI document), and who may send.
 
 use platform::api::auth::NOTIFICATION_SERVICE;
+use platform::on_db;
 use platform::testing::{callers_of_every_kind, check_route_table};
 use serde_json::Value;
 
@@ -25,7 +26,8 @@ async fn a_viewer_reads_notifications_but_only_operators_and_the_order_service_s
 
     let refused = as_role("user:2", "viewer").post(&url).json(&email_request(1)).send().await.unwrap();
     assert_eq!(refused.status(), 403);
-    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notifications").fetch_one(&app.pool).await.unwrap();
+    let stored: i64 =
+        on_db!(&app.pool, |e| sqlx::query_scalar("SELECT COUNT(*) FROM notifications").fetch_one(e).await).unwrap();
     assert_eq!(stored, 0, "a refused request stores nothing");
 
     for (subject, role) in [("user:3", "operator"), ("service:order-svc", "service")] {

@@ -10,10 +10,11 @@ use platform::api::auth::NOTIFICATION_SERVICE;
 use platform::api::notifications::{Notification, NotificationBatchOutcome, NotificationStats, NotificationStatus};
 use platform::auth::issuer::{throwaway_issuer, Issuer};
 use platform::auth::PublicKeys;
+use platform::db::Pool;
+use platform::on_db;
 pub use platform::testing::client_with_token;
 use platform::worker::Backoff;
 use serde_json::{json, Value};
-use sqlx::SqlitePool;
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
 
@@ -31,7 +32,7 @@ pub struct TestApp {
     pub anonymous: reqwest::Client,
     /// Mints tokens as the Order Service would; the service verifies them with its public key.
     pub issuer: Issuer,
-    pub pool: SqlitePool,
+    pub pool: Pool,
     pub config: Config,
     pub stop: CancellationToken,
     _dir: TempDir,
@@ -55,7 +56,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = Config::from_env().expect("configuration");
     config.host = "127.0.0.1".into();
     config.port = 0;
-    config.database_url = format!("sqlite://{}/x.db", dir.path().display());
+    config.database_url = platform::testing::database_url(dir.path(), "notification").await;
     config.mail_dir = dir.path().join("mail");
     config.sms_dir = dir.path().join("sms");
     config.rate_per_sec = 1000;
@@ -234,7 +235,8 @@ impl TestApp {
     }
 
     pub async fn row_count(&self) -> i64 {
-        sqlx::query_scalar("SELECT COUNT(*) FROM notifications").fetch_one(&self.pool).await.expect("count")
+        on_db!(&self.pool, |e| sqlx::query_scalar("SELECT COUNT(*) FROM notifications").fetch_one(e).await)
+            .expect("count")
     }
 
     pub fn mail_file(&self, id: i64) -> PathBuf {

@@ -1,9 +1,11 @@
-//! The migrations keep what is already stored: a database written by the first version of
-//! the schema is upgraded in place when the service starts.
+//! The migrations keep what is already stored: a SQLite database written by the first version
+//! of the schema is upgraded in place when the service starts. (PostgreSQL starts from the
+//! current schema: there is no older PostgreSQL database to upgrade.)
 
 use std::time::Duration;
 
 use platform::api::notifications::{Channel, NotificationStatus, Template};
+use platform::on_db;
 use serde_json::json;
 use sqlx::migrate::Migrate;
 use sqlx::sqlite::SqliteConnectOptions;
@@ -21,7 +23,7 @@ async fn database_of_the_first_schema(dir: &TempDir) -> String {
         .await
         .unwrap();
     conn.ensure_migrations_table().await.unwrap();
-    let migrator = sqlx::migrate!();
+    let migrator = sqlx::migrate!("migrations/sqlite");
     let first = migrator.iter().find(|m| m.version == 1).expect("migration 0001");
     conn.apply(first).await.unwrap();
     for (order_id, channel, recipient, subject, status, key) in [
@@ -83,11 +85,12 @@ async fn existing_rows_survive_the_digest_migration_and_keep_working() {
     assert_eq!(app.row_count().await, 5);
 
     // The new CHECK holds: no digest by SMS, even written directly.
-    let sms_digest = sqlx::query(
+    let sms_digest = on_db!(&app.pool, |e| sqlx::query(
         "INSERT INTO notifications (order_id, channel, recipient, template, body, next_attempt_at, created_at)
          VALUES (1, 'sms', '+819012345678', 'ORDER_DIGEST', 'x', 0, '2026-11-01T00:00:00Z')",
     )
-    .execute(&app.pool)
-    .await;
+    .execute(e)
+    .await
+    .map(drop));
     assert!(sms_digest.is_err(), "an SMS digest was stored");
 }

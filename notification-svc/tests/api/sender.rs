@@ -5,6 +5,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use platform::api::notifications::NotificationStatus;
+use platform::db::EpochMillis;
+use platform::on_db;
 
 use crate::helpers::{email_request, spawn_app_with};
 
@@ -70,13 +72,14 @@ async fn a_notification_whose_sender_died_mid_send_is_sent_once_its_lease_runs_o
     std::fs::remove_file(app.mail_file(accepted.id)).unwrap();
     // What a crash leaves behind: a PENDING row that was claimed (attempt counted, lease
     // set) but never finished. Once the lease has run out it is due again.
-    sqlx::query(
-        "UPDATE notifications SET status = 'PENDING', sent_at = NULL, attempts = 1, next_attempt_at = ?1 WHERE id = ?2",
+    on_db!(&app.pool, |e| sqlx::query(
+        "UPDATE notifications SET status = 'PENDING', sent_at = NULL, attempts = 1, next_attempt_at = $1 WHERE id = $2",
     )
-    .bind(Utc::now().timestamp_millis() - 1)
+    .bind(EpochMillis(Utc::now().timestamp_millis() - 1))
     .bind(accepted.id)
-    .execute(&app.pool)
+    .execute(e)
     .await
+    .map(drop))
     .unwrap();
 
     let settled = app.wait_until_settled(accepted.id, Duration::from_secs(5)).await;

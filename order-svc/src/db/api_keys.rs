@@ -3,7 +3,8 @@
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use platform::api::auth::{ApiKey, Role};
-use sqlx::{SqliteConnection, SqlitePool};
+use platform::db::{Exec, Pool};
+use platform::on_db;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ApiKeyRow {
@@ -38,7 +39,7 @@ impl ApiKeyRow {
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(
-    conn: &mut SqliteConnection,
+    conn: impl Exec<'_>,
     name: &str,
     role: Role,
     key_hash: &str,
@@ -46,8 +47,8 @@ pub async fn insert(
     created_by: Option<i64>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<ApiKeyRow> {
-    sqlx::query_as(&format!(
-        "INSERT INTO api_keys (name, role, key_hash, prefix, created_by, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+    on_db!(conn, |e| sqlx::query_as(&format!(
+        "INSERT INTO api_keys (name, role, key_hash, prefix, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)
          RETURNING {COLUMNS}"
     ))
     .bind(name)
@@ -56,44 +57,43 @@ pub async fn insert(
     .bind(prefix)
     .bind(created_by)
     .bind(now)
-    .fetch_one(conn)
-    .await
+    .fetch_one(e)
+    .await)
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<ApiKeyRow>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM api_keys ORDER BY id")).fetch_all(pool).await
+pub async fn list(pool: &Pool) -> sqlx::Result<Vec<ApiKeyRow>> {
+    on_db!(pool, |e| sqlx::query_as(&format!("SELECT {COLUMNS} FROM api_keys ORDER BY id")).fetch_all(e).await)
 }
 
 #[tracing::instrument(level = "debug", skip_all, fields(api_key_id = id))]
-pub async fn find(pool: &SqlitePool, id: i64) -> sqlx::Result<Option<ApiKeyRow>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM api_keys WHERE id = ?1")).bind(id).fetch_optional(pool).await
+pub async fn find(pool: &Pool, id: i64) -> sqlx::Result<Option<ApiKeyRow>> {
+    on_db!(pool, |e| sqlx::query_as(&format!("SELECT {COLUMNS} FROM api_keys WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(e)
+        .await)
 }
 
 /// Revokes the key (a second revocation keeps the first date). `None` if there is no such key.
 #[tracing::instrument(level = "debug", skip_all, fields(api_key_id = id))]
-pub async fn revoke(conn: &mut SqliteConnection, id: i64, now: DateTime<Utc>) -> sqlx::Result<Option<ApiKeyRow>> {
-    sqlx::query_as(&format!(
-        "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?1) WHERE id = ?2 RETURNING {COLUMNS}"
+pub async fn revoke(conn: impl Exec<'_>, id: i64, now: DateTime<Utc>) -> sqlx::Result<Option<ApiKeyRow>> {
+    on_db!(conn, |e| sqlx::query_as(&format!(
+        "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 RETURNING {COLUMNS}"
     ))
     .bind(now)
     .bind(id)
-    .fetch_optional(conn)
-    .await
+    .fetch_optional(e)
+    .await)
 }
 
 /// The live key with this fingerprint, marked as used now.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn use_key(
-    conn: &mut SqliteConnection,
-    key_hash: &str,
-    now: DateTime<Utc>,
-) -> sqlx::Result<Option<ApiKeyRow>> {
-    sqlx::query_as(&format!(
-        "UPDATE api_keys SET last_used_at = ?1 WHERE key_hash = ?2 AND revoked_at IS NULL RETURNING {COLUMNS}"
+pub async fn use_key(conn: impl Exec<'_>, key_hash: &str, now: DateTime<Utc>) -> sqlx::Result<Option<ApiKeyRow>> {
+    on_db!(conn, |e| sqlx::query_as(&format!(
+        "UPDATE api_keys SET last_used_at = $1 WHERE key_hash = $2 AND revoked_at IS NULL RETURNING {COLUMNS}"
     ))
     .bind(now)
     .bind(key_hash)
-    .fetch_optional(conn)
-    .await
+    .fetch_optional(e)
+    .await)
 }

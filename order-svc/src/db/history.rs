@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use platform::api::orders::OrderStatus;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use platform::db::{Exec, Pool, RowsAffected, Transaction};
+use platform::on_db;
+use sqlx::QueryBuilder;
 
 use super::HistoryRow;
 use crate::domain::status::{REASON_CREATED, REASON_PAYMENT_INITIATED};
@@ -10,10 +12,10 @@ use crate::domain::status::{REASON_CREATED, REASON_PAYMENT_INITIATED};
 /// The two entries of a new order: created as pending, then payment initiated. One statement,
 /// because it runs for every order created.
 #[tracing::instrument(level = "debug", skip_all, fields(order_id = order_id))]
-pub async fn insert_creation(conn: &mut SqliteConnection, order_id: i64, now: DateTime<Utc>) -> sqlx::Result<()> {
-    sqlx::query(
+pub async fn insert_creation(conn: impl Exec<'_>, order_id: i64, now: DateTime<Utc>) -> sqlx::Result<()> {
+    on_db!(conn, |e| sqlx::query(
         "INSERT INTO order_status_history (order_id, from_status, to_status, reason, created_at)
-         VALUES (?1, NULL, ?2, ?3, ?6), (?1, ?2, ?4, ?5, ?6)",
+         VALUES ($1, NULL, $2, $3, $6), ($1, $2, $4, $5, $6)",
     )
     .bind(order_id)
     .bind(OrderStatus::Pending.as_str())
@@ -21,18 +23,15 @@ pub async fn insert_creation(conn: &mut SqliteConnection, order_id: i64, now: Da
     .bind(OrderStatus::PaymentProcessing.as_str())
     .bind(REASON_PAYMENT_INITIATED)
     .bind(now)
-    .execute(conn)
-    .await?;
+    .execute(e)
+    .await
+    .rows_affected())?;
     Ok(())
 }
 
 /// The creation entries of many new orders (an import's chunk), in few statements.
 #[tracing::instrument(level = "debug", skip_all, fields(orders = order_ids.len()))]
-pub async fn insert_creation_of(
-    conn: &mut SqliteConnection,
-    order_ids: &[i64],
-    now: DateTime<Utc>,
-) -> sqlx::Result<()> {
+pub async fn insert_creation_of(tx: &mut Transaction, order_ids: &[i64], now: DateTime<Utc>) -> sqlx::Result<()> {
     let entries: Vec<Entry> = order_ids
         .iter()
         .flat_map(|&order_id| {
@@ -47,7 +46,7 @@ pub async fn insert_creation_of(
             ]
         })
         .collect();
-    insert_many(conn, &entries, now).await
+    insert_many(tx, &entries, now).await
 }
 
 /// One history entry of a bulk insert.
@@ -60,53 +59,56 @@ pub struct Entry<'a> {
 }
 
 /// Many entries in few statements (5 bound parameters each, 2,000 per statement).
-pub async fn insert_many(conn: &mut SqliteConnection, entries: &[Entry<'_>], now: DateTime<Utc>) -> sqlx::Result<()> {
+pub async fn insert_many(tx: &mut Transaction, entries: &[Entry<'_>], now: DateTime<Utc>) -> sqlx::Result<()> {
     for chunk in entries.chunks(2_000) {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO order_status_history (order_id, from_status, to_status, reason, created_at) ",
-        );
-        query.push_values(chunk, |mut row, entry| {
-            row.push_bind(entry.order_id)
-                .push_bind(entry.from.map(OrderStatus::as_str))
-                .push_bind(entry.to.as_str())
-                .push_bind(entry.reason)
-                .push_bind(now);
-        });
-        query.build().execute(&mut *conn).await?;
+        on_db!(&mut *tx, |e| {
+            let mut query = QueryBuilder::new(
+                "INSERT INTO order_status_history (order_id, from_status, to_status, reason, created_at) ",
+            );
+            query.push_values(chunk, |mut row, entry| {
+                row.push_bind(entry.order_id)
+                    .push_bind(entry.from.map(OrderStatus::as_str))
+                    .push_bind(entry.to.as_str())
+                    .push_bind(entry.reason)
+                    .push_bind(now);
+            });
+            query.build().execute(e).await.rows_affected()
+        })?;
     }
     Ok(())
 }
 
 #[tracing::instrument(level = "debug", skip_all, fields(order_id = order_id))]
 pub async fn insert(
-    conn: &mut SqliteConnection,
+    conn: impl Exec<'_>,
     order_id: i64,
     from: OrderStatus,
     to: OrderStatus,
     reason: Option<&str>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    on_db!(conn, |e| sqlx::query(
         "INSERT INTO order_status_history (order_id, from_status, to_status, reason, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(order_id)
     .bind(from.as_str())
     .bind(to.as_str())
     .bind(reason)
     .bind(now)
-    .execute(conn)
-    .await?;
+    .execute(e)
+    .await
+    .rows_affected())?;
     Ok(())
 }
 
 /// Oldest first.
 #[tracing::instrument(level = "debug", skip_all, fields(order_id = order_id))]
-pub async fn fetch(pool: &SqlitePool, order_id: i64) -> sqlx::Result<Vec<HistoryRow>> {
-    sqlx::query_as(
-        "SELECT from_status, to_status, reason, created_at FROM order_status_history WHERE order_id = ?1 ORDER BY id",
+pub async fn fetch(pool: &Pool, order_id: i64) -> sqlx::Result<Vec<HistoryRow>> {
+    on_db!(pool, |e| sqlx::query_as(
+        "SELECT from_status, to_status, reason, created_at FROM order_status_history WHERE order_id = $1 ORDER BY id",
     )
     .bind(order_id)
-    .fetch_all(pool)
-    .await
+    .fetch_all(e)
+    .await)
 }

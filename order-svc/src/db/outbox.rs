@@ -7,7 +7,8 @@
 //! is known. So if the process dies mid-call, the row becomes due and the worker finishes the
 //! payment: a new order is never left behind in `payment_processing`.
 
-use sqlx::SqliteConnection;
+use platform::db::{EpochMillis, Exec, RowsAffected};
+use platform::on_db;
 
 /// Kind of the row that (re)tries an order's payment.
 pub const KIND_PAYMENT: &str = "payment";
@@ -21,39 +22,42 @@ pub const KIND_REFUND: &str = "refund";
 /// Removes a row whose work the caller has just done itself, unless the worker already
 /// delivered it (then it stays, as a record).
 #[tracing::instrument(level = "debug", skip_all, fields(key = idempotency_key))]
-pub async fn delete_undelivered(conn: &mut SqliteConnection, idempotency_key: &str) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM outbox WHERE idempotency_key = ?1 AND delivered_at IS NULL")
+pub async fn delete_undelivered(conn: impl Exec<'_>, idempotency_key: &str) -> sqlx::Result<()> {
+    on_db!(conn, |e| sqlx::query("DELETE FROM outbox WHERE idempotency_key = $1 AND delivered_at IS NULL")
         .bind(idempotency_key)
-        .execute(conn)
-        .await?;
+        .execute(e)
+        .await
+        .rows_affected())?;
     Ok(())
 }
 
 /// Makes a waiting row due at `due_at`.
 #[tracing::instrument(level = "debug", skip_all, fields(key = idempotency_key))]
-pub async fn reschedule(conn: &mut SqliteConnection, idempotency_key: &str, due_at: i64) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE outbox SET next_attempt_at = ?1
-         WHERE idempotency_key = ?2 AND delivered_at IS NULL AND dead_at IS NULL",
+pub async fn reschedule(conn: impl Exec<'_>, idempotency_key: &str, due_at: i64) -> sqlx::Result<()> {
+    on_db!(conn, |e| sqlx::query(
+        "UPDATE outbox SET next_attempt_at = $1
+         WHERE idempotency_key = $2 AND delivered_at IS NULL AND dead_at IS NULL",
     )
-    .bind(due_at)
+    .bind(EpochMillis(due_at))
     .bind(idempotency_key)
-    .execute(conn)
-    .await?;
+    .execute(e)
+    .await
+    .rows_affected())?;
     Ok(())
 }
 
 /// Makes the row with this key due at `due_at` again, whether it was delivered, dead or
 /// waiting: for an effect that must be asked for once more.
 #[tracing::instrument(level = "debug", skip_all, fields(key = idempotency_key))]
-pub async fn revive(conn: &mut SqliteConnection, idempotency_key: &str, due_at: i64) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE outbox SET delivered_at = NULL, dead_at = NULL, last_error = NULL, attempts = 0, next_attempt_at = ?1
-         WHERE idempotency_key = ?2",
+pub async fn revive(conn: impl Exec<'_>, idempotency_key: &str, due_at: i64) -> sqlx::Result<()> {
+    on_db!(conn, |e| sqlx::query(
+        "UPDATE outbox SET delivered_at = NULL, dead_at = NULL, last_error = NULL, attempts = 0, next_attempt_at = $1
+         WHERE idempotency_key = $2",
     )
-    .bind(due_at)
+    .bind(EpochMillis(due_at))
     .bind(idempotency_key)
-    .execute(conn)
-    .await?;
+    .execute(e)
+    .await
+    .rows_affected())?;
     Ok(())
 }

@@ -20,6 +20,8 @@ pub struct Earlier {
     pub request_hash: String,
     pub order_id: Option<i64>,
     pub response: Option<(u16, String)>,
+    /// When it was claimed (milliseconds since the epoch): what a take-over is guarded by.
+    pub claimed_at_ms: i64,
     /// Milliseconds since it was claimed.
     pub age_ms: i64,
 }
@@ -65,6 +67,7 @@ mod tests {
             request_hash: hash.into(),
             order_id,
             response: response.map(|(status, body)| (status, body.to_owned())),
+            claimed_at_ms: 1_000_000 - age_ms,
             age_ms,
         }
     }

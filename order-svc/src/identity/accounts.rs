@@ -37,8 +37,13 @@ pub(super) async fn create_first_admin(provider: &IdentityProvider, first: &Firs
     check_password(&password).map_err(|problem| anyhow::anyhow!("ADMIN_PASSWORD: {problem}"))?;
     let hash = provider.hash_new_password(&password).await.map_err(|err| anyhow::anyhow!("{err}"))?;
     let mut tx = provider.db().write.begin().await?;
-    db::users::insert(&mut tx, email.as_str(), "Administrator", Role::Admin, Some(&hash), None, Utc::now()).await?;
+    let created =
+        db::users::insert(&mut tx, email.as_str(), "Administrator", Role::Admin, Some(&hash), None, Utc::now()).await?;
     tx.commit().await?;
+    if created.is_none() {
+        // Another replica starting at the same moment created the account first.
+        return Ok(());
+    }
     tracing::info!(email = email.as_str(), "created the first administrator");
     if generated {
         // Not a log line: it is said once, to whoever started the service, and never stored.
@@ -90,7 +95,7 @@ impl IdentityProvider {
             .transpose()?;
         let now = Utc::now();
         let mut tx = self.db().write.begin().await?;
-        let current = db::users::find(&mut *tx, id).await?.ok_or_else(|| ApiError::not_found("User", id))?;
+        let current = db::users::find(&mut tx, id).await?.ok_or_else(|| ApiError::not_found("User", id))?;
         let role = update.role.unwrap_or(current.role()?);
         let disabled_at = match update.disabled {
             Some(true) => current.disabled_at.or(Some(now)),
@@ -122,7 +127,7 @@ impl IdentityProvider {
         let (invitation, hash, expires_at) = self.new_invitation();
         let now = Utc::now();
         let mut tx = self.db().write.begin().await?;
-        let current = db::users::find(&mut *tx, id).await?.ok_or_else(|| ApiError::not_found("User", id))?;
+        let current = db::users::find(&mut tx, id).await?.ok_or_else(|| ApiError::not_found("User", id))?;
         if current.disabled_at.is_some() {
             return Err(ApiError::Conflict("the account is disabled: enable it first".into()));
         }

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use anyhow::Context as _;
 use chrono::Utc;
 use futures::future::BoxFuture;
 use platform::auth::issuer::{key_set, SigningKey};
@@ -16,30 +17,53 @@ use crate::db;
 /// to have fetched the new key before the old one disappears.
 const RETIREMENT_MARGIN: Duration = Duration::from_secs(600);
 
-/// The active key; on a fresh database, a new one.
+/// The active key; on a fresh database, a new one — or, when another replica created one at
+/// the same moment, that one.
 pub async fn load_or_create(db: &Database) -> anyhow::Result<SigningKey> {
-    if let Some(row) = db::signing_keys::active(&db.write).await? {
-        return SigningKey::from_pkcs8_der(&row.private_key);
+    if let Some(key) = active(db).await? {
+        return Ok(key);
     }
     let key = SigningKey::generate();
-    store_as_active(db, &key).await?;
-    tracing::info!(kid = key.kid(), "created the first token signing key");
-    Ok(key)
+    if store_as_active(db, &key).await? {
+        tracing::info!(kid = key.kid(), "created the first token signing key");
+        return Ok(key);
+    }
+    active(db).await?.context("another process created the first signing key, which is not there")
+}
+
+/// The key that signs now, as the database says (another replica may have rotated it).
+pub async fn active(db: &Database) -> anyhow::Result<Option<SigningKey>> {
+    db::signing_keys::active(&db.write).await?.map(|row| SigningKey::from_pkcs8_der(&row.private_key)).transpose()
 }
 
 /// A new active key; the previous one is retired (still published for a while).
 pub async fn rotate(db: &Database) -> anyhow::Result<SigningKey> {
-    let key = SigningKey::generate();
-    store_as_active(db, &key).await?;
-    tracing::info!(kid = key.kid(), "rotated the token signing key");
-    Ok(key)
+    // Two rotations at once (on two replicas) take turns: the one that lost retires the
+    // winner's key in its second attempt, and both keys stay published.
+    for _ in 0..2 {
+        let key = SigningKey::generate();
+        if store_as_active(db, &key).await? {
+            tracing::info!(kid = key.kid(), "rotated the token signing key");
+            return Ok(key);
+        }
+    }
+    anyhow::bail!("the signing key was rotated by someone else at the same moment, twice")
 }
 
-async fn store_as_active(db: &Database, key: &SigningKey) -> anyhow::Result<()> {
+/// `false` when another process activated a key at the same moment (the one-active-key index
+/// of PostgreSQL refused this one).
+async fn store_as_active(db: &Database, key: &SigningKey) -> anyhow::Result<bool> {
     let mut tx = db.write.begin().await?;
-    db::signing_keys::activate(&mut tx, key.kid(), &key.to_pkcs8_der()?, Utc::now(), now_millis()).await?;
-    tx.commit().await?;
-    Ok(())
+    match db::signing_keys::activate(&mut tx, key.kid(), &key.to_pkcs8_der()?, Utc::now(), now_millis()).await {
+        Ok(()) => {}
+        Err(err) if platform::db::is_unique_violation(&err) => return Ok(false),
+        Err(err) => return Err(err.into()),
+    }
+    match tx.commit().await {
+        Ok(()) => Ok(true),
+        Err(err) if platform::db::is_unique_violation(&err) => Ok(false),
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// The keys to publish now, given the lifetime of access tokens.

@@ -25,6 +25,7 @@ use platform::config::Environment;
 use platform::db::{now_millis, Database};
 use platform::{ApiError, ApiResult};
 use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
 
 use crate::db;
 use crate::db::login_failures::Scope;
@@ -34,6 +35,8 @@ use crate::domain::identity::{
     REFRESH_TOKEN_PREFIX,
 };
 
+/// How often the active signing key is read again (`follow_signing_key`).
+const KEY_FOLLOW_EVERY: Duration = Duration::from_secs(30);
 /// How long an import's event-stream ticket may be used to (re)connect.
 const TICKET_TTL: Duration = Duration::from_secs(60);
 /// Password hashes computed at once: each takes 19 MiB and tens of milliseconds of a core, so a
@@ -127,6 +130,33 @@ impl IdentityProvider {
         self.inner.settings.access_ttl
     }
 
+    /// Until `stop`, signs with whatever key the database says is active, looking every
+    /// `KEY_FOLLOW_EVERY`: another replica may have rotated it. The key this one signed with
+    /// meanwhile stays published far longer than that (`keys::RETIREMENT_MARGIN`), so its
+    /// tokens stay good.
+    pub fn follow_signing_key(&self, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
+        let provider = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    () = tokio::time::sleep(KEY_FOLLOW_EVERY) => {}
+                }
+                match keys::active(provider.db()).await {
+                    Ok(Some(key)) if key.kid() != provider.inner.issuer.active_kid() => {
+                        if let Err(err) = provider.inner.issuer.rotate_to(&key) {
+                            tracing::warn!(error = %err, "cannot sign with the active key");
+                            continue;
+                        }
+                        tracing::info!(kid = key.kid(), "signing with the key another replica made active");
+                    }
+                    Ok(_) => {}
+                    Err(err) => tracing::warn!(error = %err, "cannot read the active signing key now"),
+                }
+            }
+        })
+    }
+
     fn db(&self) -> &Database {
         &self.inner.db
     }
@@ -191,7 +221,7 @@ impl IdentityProvider {
         let user_id = db::sessions::touch(&mut tx, &hash, now_ms, millis(self.settings().session_idle), Utc::now())
             .await?
             .ok_or_else(ended)?;
-        let user = db::users::find(&mut *tx, user_id).await?.ok_or_else(ended)?;
+        let user = db::users::find(&mut tx, user_id).await?.ok_or_else(ended)?;
         if user.usable_password_hash().is_none() {
             // Disabled or reset meanwhile: this session is over for good.
             db::sessions::revoke(&mut tx, &hash, Utc::now()).await?;
@@ -204,8 +234,7 @@ impl IdentityProvider {
 
     /// Ends the session of `refresh_token`; an unknown or ended one is fine too.
     pub async fn sign_out(&self, refresh_token: &str) -> ApiResult<()> {
-        let mut conn = self.db().write.acquire().await?;
-        db::sessions::revoke(&mut conn, &fingerprint(refresh_token), Utc::now()).await?;
+        db::sessions::revoke(&self.db().write, &fingerprint(refresh_token), Utc::now()).await?;
         Ok(())
     }
 
@@ -215,8 +244,8 @@ impl IdentityProvider {
         if !api_key.starts_with(API_KEY_PREFIX) {
             return Err(refused());
         }
-        let mut conn = self.db().write.acquire().await?;
-        let key = db::api_keys::use_key(&mut conn, &fingerprint(api_key), Utc::now()).await?.ok_or_else(refused)?;
+        let key =
+            db::api_keys::use_key(&self.db().write, &fingerprint(api_key), Utc::now()).await?.ok_or_else(refused)?;
         let role = key.role()?;
         let identity = Identity { subject: format!("key:{}", key.id), name: key.name, email: None, role };
         self.grant(identity)

@@ -17,6 +17,7 @@ use platform::api::auth::EventsTicket;
 use platform::api::imports::{Import, ImportError, ImportStatus, NotifyMode, MAX_IMPORT_BYTES};
 use platform::api::{ErrorBody, TOTAL_COUNT_HEADER};
 use platform::auth::{require, Authorized};
+use platform::db::Transaction;
 use platform::extract::{IdempotencyKey, Json, Path, Query};
 use platform::openapi::Alias;
 use platform::whole_number::WholeNumber;
@@ -190,11 +191,11 @@ pub async fn create_import(
 }
 
 /// The outcome of a dry run is known at once: its counts, its errors and its final status.
-async fn record_dry_run(conn: &mut sqlx::SqliteConnection, id: &str, file: &ImportFile) -> ApiResult<()> {
+async fn record_dry_run(tx: &mut Transaction, id: &str, file: &ImportFile) -> ApiResult<()> {
     let valid = file.orders.len() as i64;
-    db::imports::insert_errors(&mut *conn, id, &file.errors).await?;
-    db::imports::count_outcomes(&mut *conn, id, valid, file.failed_orders).await?;
-    db::imports::finish(&mut *conn, id, final_status(valid, file.failed_orders), None, Utc::now()).await?;
+    db::imports::insert_errors(&mut *tx, id, &file.errors).await?;
+    db::imports::count_outcomes(&mut *tx, id, valid, file.failed_orders).await?;
+    db::imports::finish(&mut *tx, id, final_status(valid, file.failed_orders), None, Utc::now()).await?;
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 //! sessions and invitations, sign-in throttling and timing, key rotation seen by the peers,
 //! import event tickets, and the signed payment webhook.
 
+use platform::on_db;
 use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -200,7 +201,7 @@ async fn an_api_key_is_shown_once_exchanged_for_tokens_and_refused_once_revoked(
     let listed = app.client.get(app.order_url("/api/v1/auth/api-keys")).send().await.unwrap().text().await.unwrap();
     assert!(listed.contains("warehouse sync") && !listed.contains(&key[3..]), "{listed}");
     let stored: Vec<String> =
-        sqlx::query_scalar("SELECT key_hash FROM api_keys").fetch_all(app.order_pool()).await.unwrap();
+        on_db!(app.order_pool(), |e| sqlx::query_scalar("SELECT key_hash FROM api_keys").fetch_all(e).await).unwrap();
     assert!(stored.iter().all(|hash| !hash.contains(&key[3..])), "the key is stored hashed");
 
     let revoked = app.client.delete(app.order_url(&format!("/api/v1/auth/api-keys/{id}"))).send().await.unwrap();

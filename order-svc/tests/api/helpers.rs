@@ -1,6 +1,7 @@
 //! The harness of the cross-service tests: the Order, Payment and Notification services
-//! started in-process on ephemeral ports, each with a fresh SQLite database in one temporary
-//! folder, pointed at one another, with typed helpers over their HTTP APIs.
+//! started in-process on ephemeral ports, each with a fresh database of the run's backend (a
+//! SQLite file in one temporary folder, or a PostgreSQL database: `platform::testing`), pointed
+//! at one another, with typed helpers over their HTTP APIs.
 //!
 //! A peer can be stopped and started again on the same port with the same database, which is
 //! how the resilience tests take a service away and bring it back. Background work is awaited
@@ -14,11 +15,12 @@ use platform::api::notifications::{Notification, NotificationStatus, TemplateNam
 use platform::api::orders::{Order, OrderStatus, StatusChange};
 use platform::api::payments::Payment;
 use platform::auth::issuer::{Issuer, SigningKey};
+use platform::db::Pool;
+use platform::on_db;
 use platform::outbox::OutboxSettings;
 pub use platform::testing::client_with_token;
 use platform::worker::Backoff;
 use serde_json::{json, Value};
-use sqlx::SqlitePool;
 use tempfile::TempDir;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -43,7 +45,7 @@ pub struct Configs {
 
 /// One running service: its pool (for looking into its database) and how to stop it.
 struct Running {
-    pool: SqlitePool,
+    pool: Pool,
     stop: CancellationToken,
     task: JoinHandle<anyhow::Result<()>>,
 }
@@ -120,12 +122,12 @@ pub async fn spawn_platform_with(customise: impl FnOnce(&mut Configs)) -> TestPl
     let (order_port, payment_port, notification_port) =
         (port_of(&order_listener), port_of(&payment_listener), port_of(&notification_listener));
     let url_of = |port: u16| format!("http://127.0.0.1:{port}");
-    let database = |name: &str| format!("sqlite://{}/{name}.db", dir.path().display());
+    let database = |name: &'static str| platform::testing::database_url(dir.path(), name);
 
     let mut order = order_svc::config::Config::from_env().expect("order config");
     order.host = "127.0.0.1".into();
     order.port = order_port;
-    order.database_url = database("order");
+    order.database_url = database("order").await;
     order.payment_service_url = url_of(payment_port);
     order.notification_service_url = url_of(notification_port);
     order.payment_timeout = Duration::from_secs(5);
@@ -139,7 +141,7 @@ pub async fn spawn_platform_with(customise: impl FnOnce(&mut Configs)) -> TestPl
     let mut payment = payment_svc::config::Config::from_env().expect("payment config");
     payment.host = "127.0.0.1".into();
     payment.port = payment_port;
-    payment.database_url = database("payment");
+    payment.database_url = database("payment").await;
     payment.order_service_url = url_of(order_port);
     payment.order_webhook_timeout = Duration::from_secs(5);
     payment.gateway = payment_svc::gateway::GatewaySettings {
@@ -148,14 +150,14 @@ pub async fn spawn_platform_with(customise: impl FnOnce(&mut Configs)) -> TestPl
         capture: payment_svc::gateway::CaptureMode::Immediate,
         timeout: Duration::from_secs(2),
     };
-    payment.gateway_database_url = None;
+    payment.gateway_database_url = Some(database("gateway").await);
     payment.outbox = quick_outbox();
     payment.public_keys = jwks.clone();
 
     let mut notification = notification_svc::config::Config::from_env().expect("notification config");
     notification.host = "127.0.0.1".into();
     notification.port = notification_port;
-    notification.database_url = database("notification");
+    notification.database_url = database("notification").await;
     notification.rate_per_sec = 1000;
     notification.max_attempts = 5;
     notification.retry_backoff = quick_backoff();
@@ -476,10 +478,12 @@ impl TestPlatform {
     /// An issuer with the Order Service's own active key, read from its database: for the tokens
     /// no sign-in hands out (expired, for other audiences, with odd claims).
     pub async fn order_service_issuer(&self) -> Issuer {
-        let der: Vec<u8> = sqlx::query_scalar("SELECT private_key FROM signing_keys WHERE retired_at IS NULL")
-            .fetch_one(self.order_pool())
-            .await
-            .expect("the active signing key");
+        let der: Vec<u8> = on_db!(self.order_pool(), |e| sqlx::query_scalar(
+            "SELECT private_key FROM signing_keys WHERE retired_at IS NULL"
+        )
+        .fetch_one(e)
+        .await)
+        .expect("the active signing key");
         Issuer::new(&SigningKey::from_pkcs8_der(&der).expect("a stored key")).expect("an issuer")
     }
 
@@ -523,11 +527,11 @@ impl TestPlatform {
 
     /// Payment rows the Payment Service holds for an order (its API can only show one).
     pub async fn payment_rows(&self, order_id: i64) -> i64 {
-        sqlx::query_scalar("SELECT COUNT(*) FROM payments WHERE order_id = ?1")
+        on_db!(self.payment_pool(), |e| sqlx::query_scalar("SELECT COUNT(*) FROM payments WHERE order_id = $1")
             .bind(order_id)
-            .fetch_one(self.payment_pool())
-            .await
-            .expect("payments are readable")
+            .fetch_one(e)
+            .await)
+        .expect("payments are readable")
     }
 
     // ----- Notification Service -----
@@ -563,23 +567,22 @@ impl TestPlatform {
 
     // ----- Databases -----
 
-    pub fn order_pool(&self) -> &SqlitePool {
+    pub fn order_pool(&self) -> &Pool {
         &self.order.as_ref().expect("the order service is running").pool
     }
 
-    pub fn payment_pool(&self) -> &SqlitePool {
+    pub fn payment_pool(&self) -> &Pool {
         &self.payment.as_ref().expect("the payment service is running").pool
     }
 
-    pub fn notification_pool(&self) -> &SqlitePool {
+    pub fn notification_pool(&self) -> &Pool {
         &self.notification.as_ref().expect("the notification service is running").pool
     }
 
     pub async fn row_counts(&self) -> RowCounts {
         let count = |table: &'static str| async move {
-            sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM {table}"))
-                .fetch_one(self.order_pool())
-                .await
+            let sql = format!("SELECT COUNT(*) FROM {table}");
+            on_db!(self.order_pool(), |e| sqlx::query_scalar::<_, i64>(&sql).fetch_one(e).await)
                 .unwrap_or_else(|err| panic!("counting {table}: {err}"))
         };
         RowCounts {
@@ -592,22 +595,22 @@ impl TestPlatform {
 
     /// The order-svc outbox row with this idempotency key, if there is one.
     pub async fn outbox_row(&self, key: &str) -> Option<OutboxRow> {
-        type Columns = (String, i64, Option<String>, Option<String>, i64, i64);
-        let row: Option<Columns> = sqlx::query_as(
+        type Columns = (String, i64, Option<String>, Option<String>, bool, bool);
+        let row: Option<Columns> = on_db!(self.order_pool(), |e| sqlx::query_as(
             "SELECT kind, attempts, last_error, request_id, delivered_at IS NOT NULL, dead_at IS NOT NULL
-             FROM outbox WHERE idempotency_key = ?1",
+             FROM outbox WHERE idempotency_key = $1",
         )
         .bind(key)
-        .fetch_optional(self.order_pool())
-        .await
+        .fetch_optional(e)
+        .await)
         .expect("the outbox is readable");
         row.map(|(kind, attempts, last_error, request_id, delivered, dead)| OutboxRow {
             kind,
             attempts,
             last_error,
             request_id,
-            delivered: delivered != 0,
-            dead: dead != 0,
+            delivered,
+            dead,
         })
     }
 

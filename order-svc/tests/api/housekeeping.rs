@@ -4,7 +4,8 @@
 
 use order_svc::domain::idempotency::RETENTION_MS;
 use order_svc::housekeeping::Housekeeping;
-use platform::db::{now_millis, Database};
+use platform::db::{now_millis, Database, EpochMillis, RowsAffected};
+use platform::on_db;
 
 use crate::helpers::spawn_platform;
 
@@ -15,31 +16,35 @@ async fn a_round_forgets_what_expired_and_keeps_the_rest() {
     let now = now_millis();
     let day = 24 * 60 * 60 * 1000;
     for (key, age) in [("expired", RETENTION_MS + 1_000), ("kept", RETENTION_MS - 60_000)] {
-        sqlx::query(
-            "INSERT INTO order_requests (caller, idempotency_key, request_hash, created_at) VALUES ('user:1', ?1, 'h', ?2)",
+        on_db!(pool, |e| sqlx::query(
+            "INSERT INTO order_requests (caller, idempotency_key, request_hash, created_at) VALUES ('user:1', $1, 'h', $2)",
         )
         .bind(key)
-        .bind(now - age)
-        .execute(pool)
-        .await
+        .bind(EpochMillis(now - age))
+        .execute(e)
+        .await.rows_affected())
         .unwrap();
     }
     for (signature, age) in [("v1,expired", 11 * 60 * 1000), ("v1,kept", 60_000)] {
-        sqlx::query("INSERT INTO webhook_receipts (signature, message_id, received_at) VALUES (?1, 'msg', ?2)")
-            .bind(signature)
-            .bind(now - age)
-            .execute(pool)
-            .await
-            .unwrap();
+        on_db!(pool, |e| sqlx::query(
+            "INSERT INTO webhook_receipts (signature, message_id, received_at) VALUES ($1, 'msg', $2)"
+        )
+        .bind(signature)
+        .bind(EpochMillis(now - age))
+        .execute(e)
+        .await
+        .rows_affected())
+        .unwrap();
     }
     for (subject, age) in [("expired@example.jp", day + 1_000), ("kept@example.jp", 60_000)] {
-        sqlx::query(
-            "INSERT INTO login_failures (scope, subject, failures, window_started_at) VALUES ('account', ?1, 3, ?2)",
+        on_db!(pool, |e| sqlx::query(
+            "INSERT INTO login_failures (scope, subject, failures, window_started_at) VALUES ('account', $1, 3, $2)",
         )
         .bind(subject)
-        .bind(now - age)
-        .execute(pool)
+        .bind(EpochMillis(now - age))
+        .execute(e)
         .await
+        .rows_affected())
         .unwrap();
     }
 
@@ -47,7 +52,7 @@ async fn a_round_forgets_what_expired_and_keeps_the_rest() {
     Housekeeping::new(database).try_execute_task().await.expect("a round");
 
     let left = |sql: &'static str| async move {
-        sqlx::query_scalar::<_, String>(sql).fetch_all(pool).await.expect("readable")
+        on_db!(pool, |e| sqlx::query_scalar::<_, String>(sql).fetch_all(e).await).expect("readable")
     };
     assert_eq!(left("SELECT idempotency_key FROM order_requests").await, ["kept"]);
     assert_eq!(left("SELECT signature FROM webhook_receipts").await, ["v1,kept"]);

@@ -3,6 +3,8 @@
 //! still running is 409; keys belong to their caller; and a first request that died is
 //! finished by its retry, with the order it made or a new one if it made none.
 
+use platform::db::{now_millis, EpochMillis, RowsAffected};
+use platform::on_db;
 use std::time::Duration;
 
 use platform::api::auth::Role;
@@ -85,30 +87,35 @@ async fn a_first_request_that_died_is_finished_by_its_retry() {
     let body = example_order();
     let created: Order = create_with_key(&app.client, &url, "crashed-after", &body).await.json().await.unwrap();
     // As a process killed after creating the order would leave it: no answer kept, and long ago.
-    sqlx::query(
-        "UPDATE order_requests SET response_status = NULL, response_body = NULL, created_at = created_at - 3600000
+    let hour_ago = EpochMillis(now_millis() - 3_600_000);
+    on_db!(app.order_pool(), |e| sqlx::query(
+        "UPDATE order_requests SET response_status = NULL, response_body = NULL, created_at = $1
          WHERE idempotency_key = 'crashed-after'",
     )
-    .execute(app.order_pool())
+    .bind(hour_ago)
+    .execute(e)
     .await
+    .rows_affected())
     .unwrap();
     let retried = create_with_key(&app.client, &url, "crashed-after", &body).await;
     assert_eq!(retried.status(), 201);
     assert_eq!(retried.json::<Order>().await.unwrap().id, created.id, "the order it made, not another");
 
     // Killed before it created anything: the retry makes the order.
-    let hash: String =
-        sqlx::query_scalar("SELECT request_hash FROM order_requests WHERE idempotency_key = 'crashed-after'")
-            .fetch_one(app.order_pool())
-            .await
-            .unwrap();
-    sqlx::query(
+    let hash: String = on_db!(app.order_pool(), |e| sqlx::query_scalar(
+        "SELECT request_hash FROM order_requests WHERE idempotency_key = 'crashed-after'"
+    )
+    .fetch_one(e)
+    .await)
+    .unwrap();
+    on_db!(app.order_pool(), |e| sqlx::query(
         "INSERT INTO order_requests (caller, idempotency_key, request_hash, created_at)
-         SELECT caller, 'crashed-before', ?1, created_at FROM order_requests WHERE idempotency_key = 'crashed-after'",
+         SELECT caller, 'crashed-before', $1, created_at FROM order_requests WHERE idempotency_key = 'crashed-after'",
     )
     .bind(&hash)
-    .execute(app.order_pool())
+    .execute(e)
     .await
+    .rows_affected())
     .unwrap();
     let before = app.row_counts().await.orders;
     let retried = create_with_key(&app.client, &url, "crashed-before", &body).await;

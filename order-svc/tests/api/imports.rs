@@ -2,6 +2,7 @@
 //! become paid and notified orders; bad rows fail only their own order; limits, re-uploads,
 //! dry runs, the notify modes, the event stream, and restarts in the middle of an import.
 
+use platform::on_db;
 use std::time::Duration;
 
 use platform::api::imports::{Import, ImportError, ImportStatus};
@@ -99,7 +100,8 @@ impl TestPlatform {
     }
 
     async fn total_orders(&self) -> i64 {
-        sqlx::query_scalar("SELECT COUNT(*) FROM orders").fetch_one(self.order_pool()).await.expect("count")
+        on_db!(self.order_pool(), |e| sqlx::query_scalar("SELECT COUNT(*) FROM orders").fetch_one(e).await)
+            .expect("count")
     }
 }
 
@@ -534,14 +536,16 @@ async fn assert_imported_exactly_once(app: &TestPlatform, import: &Import, order
     assert_eq!(app.total_orders().await, orders as i64, "no order created twice");
     assert!(imported.iter().all(|o| o.status == OrderStatus::Paid));
     let payments: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM payments").fetch_one(app.payment_pool()).await.expect("count");
+        on_db!(app.payment_pool(), |e| sqlx::query_scalar("SELECT COUNT(*) FROM payments").fetch_one(e).await)
+            .expect("count");
     assert_eq!(payments, orders as i64, "no order paid twice");
     app.wait_until_outboxes_drained().await;
-    let confirmations: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE template = 'ORDER_CONFIRMATION'")
-            .fetch_one(app.notification_pool())
-            .await
-            .expect("count");
+    let confirmations: i64 = on_db!(app.notification_pool(), |e| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM notifications WHERE template = 'ORDER_CONFIRMATION'"
+    )
+    .fetch_one(e)
+    .await)
+    .expect("count");
     assert_eq!(confirmations, orders as i64, "one confirmation per order");
 }
 

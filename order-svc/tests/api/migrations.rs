@@ -1,8 +1,10 @@
-//! The import queue's migration (0006) rebuilds the `imports` table, which the import's file,
-//! staged orders and error report refer to with ON DELETE CASCADE: an upgraded database keeps
-//! all of them, and the new rules hold.
+//! The import queue's SQLite migration (0006) rebuilds the `imports` table, which the import's
+//! file, staged orders and error report refer to with ON DELETE CASCADE: an upgraded database
+//! keeps all of them, and the new rules hold. (PostgreSQL starts from the current schema: there
+//! is no older PostgreSQL database to upgrade.)
 
 use platform::api::imports::{Import, ImportError, ImportStatus};
+use platform::db::Pool;
 use sqlx::migrate::Migrate;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Connection, SqliteConnection};
@@ -19,7 +21,7 @@ async fn database_before_the_queue(dir: &TempDir) -> String {
     let options = SqliteConnectOptions::new().filename(&path).create_if_missing(true);
     let mut conn = SqliteConnection::connect_with(&options).await.unwrap();
     conn.ensure_migrations_table().await.unwrap();
-    for migration in sqlx::migrate!().iter().filter(|m| m.version < 6) {
+    for migration in sqlx::migrate!("migrations/sqlite").iter().filter(|m| m.version < 6) {
         conn.apply(migration).await.unwrap();
     }
     let statements = [
@@ -52,6 +54,7 @@ async fn an_upgraded_database_keeps_every_import_with_its_file_orders_and_errors
     let dir = TempDir::new().unwrap();
     let url = database_before_the_queue(&dir).await;
     let app = spawn_platform_with(|c| c.order.database_url = url).await;
+    let Pool::Sqlite(pool) = app.order_pool().clone() else { panic!("the upgraded database is SQLite") };
 
     let import: Import = app
         .client
@@ -75,14 +78,14 @@ async fn an_upgraded_database_keeps_every_import_with_its_file_orders_and_errors
     assert_eq!(errors.iter().map(|e| e.line).collect::<Vec<_>>(), [3, 4]);
     let count = |table: &str| {
         let sql = format!("SELECT COUNT(*) FROM {table} WHERE import_id = ?1");
-        let pool = app.order_pool().clone();
+        let pool = pool.clone();
         async move { sqlx::query_scalar::<_, i64>(&sql).bind(IMPORT).fetch_one(&pool).await.unwrap() }
     };
     assert_eq!((count("import_orders").await, count("import_files").await), (1, 1), "nothing cascaded");
 
     // The widened CHECK takes `queued`, and still refuses what is no status.
     let insert = |id: &'static str, status: &'static str, sha: &'static str| {
-        let pool = app.order_pool().clone();
+        let pool = pool.clone();
         async move {
             sqlx::query(
                 "INSERT INTO imports (id, status, file_sha256, encoding, dry_run, notify, created_at)
@@ -99,15 +102,12 @@ async fn an_upgraded_database_keeps_every_import_with_its_file_orders_and_errors
     assert!(insert("f2", "failed", "same").await.is_ok(), "a file may fail more than once");
     assert!(insert("s1", "sleeping", "other").await.is_err(), "not a status");
     // Imports that did not fail still hold their file: a second one is refused.
-    sqlx::query("UPDATE imports SET status = 'completed' WHERE file_sha256 = 'abc'")
-        .execute(app.order_pool())
-        .await
-        .unwrap();
+    sqlx::query("UPDATE imports SET status = 'completed' WHERE file_sha256 = 'abc'").execute(&pool).await.unwrap();
     let twin = sqlx::query(
         "INSERT INTO imports (id, status, file_sha256, encoding, dry_run, notify, created_at)
          VALUES ('twin', 'queued', 'abc', 'utf-8', 0, 'per_order', '2026-12-01T00:00:00Z')",
     )
-    .execute(app.order_pool())
+    .execute(&pool)
     .await;
     assert!(twin.is_err(), "two live imports of one file");
 }

@@ -4,6 +4,8 @@
 //! outcome the Order Service never heard (reconciled), and an order whose payment never
 //! reached the Payment Service (paid again, once).
 
+use platform::db::RowsAffected;
+use platform::on_db;
 use std::time::Duration;
 
 use platform::api::notifications::TemplateName;
@@ -15,11 +17,14 @@ use crate::helpers::{example_order, spawn_platform_with, wait_until, TestPlatfor
 
 /// Marks the Payment Service's webhook rows about `payment_id` dead, as a refusal would.
 async fn lose_webhooks(app: &TestPlatform, payment_id: i64) {
-    sqlx::query("UPDATE outbox SET dead_at = '2026-01-01T00:00:00Z' WHERE idempotency_key LIKE ?1")
-        .bind(format!("payment-{payment_id}-%"))
-        .execute(app.payment_pool())
-        .await
-        .unwrap();
+    on_db!(app.payment_pool(), |e| sqlx::query(
+        "UPDATE outbox SET dead_at = '2026-01-01T00:00:00Z' WHERE idempotency_key LIKE $1"
+    )
+    .bind(format!("payment-{payment_id}-%"))
+    .execute(e)
+    .await
+    .rows_affected())
+    .unwrap();
 }
 
 /// An order of the example, left in `payment_processing` by a deferred capture, whose gateway
@@ -78,10 +83,11 @@ async fn a_lost_webhook_is_healed_when_the_gateway_repeats_the_outcome() {
     let repeat = app.gateway_event(&json!({"transaction_id": transaction, "status": "completed"})).await;
     assert_eq!(repeat.status(), 200);
     app.wait_for_order_status(order_id, OrderStatus::Paid).await;
-    let webhooks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE idempotency_key LIKE ?1")
-        .bind(format!("payment-{payment_id}-%"))
-        .fetch_one(app.payment_pool())
-        .await
+    let webhooks: i64 =
+        on_db!(app.payment_pool(), |e| sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE idempotency_key LIKE $1")
+            .bind(format!("payment-{payment_id}-%"))
+            .fetch_one(e)
+            .await)
         .unwrap();
     assert_eq!(webhooks, 1, "the same row, announced again");
 }
@@ -105,11 +111,12 @@ async fn an_order_whose_payment_never_reached_the_payment_service_is_paid_once()
     app.stop_payment_service().await;
     let order = app.create_order_ok(&example_order()).await;
     // As if the process had died before its payment row was written: no retry is scheduled.
-    sqlx::query("DELETE FROM outbox WHERE idempotency_key = ?1")
+    on_db!(app.order_pool(), |e| sqlx::query("DELETE FROM outbox WHERE idempotency_key = $1")
         .bind(format!("order-{}-payment", order.id))
-        .execute(app.order_pool())
+        .execute(e)
         .await
-        .unwrap();
+        .rows_affected())
+    .unwrap();
     app.restart_payment_service().await;
     wait_until("the reconciler to pay the order", PATIENCE, || async {
         app.order(order.id).await.status == OrderStatus::Paid

@@ -1,16 +1,19 @@
 //! The three services as real processes — the binaries `cargo test` built — on free ports, with
-//! their databases in one temporary folder, so that a test can kill one with SIGKILL at the
-//! moment it chooses and start it again on the same port and data, as a crash and a restart
-//! would. Their logs are kept beside the databases and printed when a test fails.
+//! their databases of the run's backend (SQLite files in one temporary folder, or PostgreSQL
+//! databases: `platform::testing`), so that a test can kill one with SIGKILL at the moment it
+//! chooses and start it again on the same port and data, as a crash and a restart would. Their
+//! logs are kept in the temporary folder and printed when a test fails.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::str::FromStr;
 use std::time::{Duration, Instant};
 
+use platform::db::Pool;
 use serde_json::{json, Value};
+use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-use sqlx::SqlitePool;
 use tempfile::TempDir;
 
 pub const ADMIN_EMAIL: &str = "admin@example.com";
@@ -37,6 +40,8 @@ impl Service {
 
 pub struct Cluster {
     dir: TempDir,
+    /// Each database's URL, by name (`order`, `payment`, `notification`, `payment-gateway`).
+    databases: HashMap<&'static str, String>,
     ports: HashMap<Service, u16>,
     env: Vec<(String, String)>,
     /// Settings of one service only, on top of `env`, from its next start on.
@@ -86,7 +91,11 @@ impl Cluster {
         let dir = TempDir::new().expect("a temporary folder");
         let ports: HashMap<Service, u16> = Service::ALL.into_iter().map(|s| (s, free_port())).collect();
         let url = |service: Service| format!("http://127.0.0.1:{}", ports[&service]);
-        let db = |name: &str| format!("sqlite://{}/{name}.db", dir.path().display());
+        let mut databases = HashMap::new();
+        for name in ["order", "payment", "notification", "payment-gateway"] {
+            databases.insert(name, platform::testing::database_url(dir.path(), name).await);
+        }
+        let db = |name: &str| databases[name].clone();
         let mut env: Vec<(String, String)> = [
             ("ORDER_SERVICE_PORT", ports[&Service::Order].to_string()),
             ("PAYMENT_SERVICE_PORT", ports[&Service::Payment].to_string()),
@@ -97,6 +106,10 @@ impl Cluster {
             ("ORDER_DATABASE_URL", db("order")),
             ("PAYMENT_DATABASE_URL", db("payment")),
             ("NOTIFICATION_DATABASE_URL", db("notification")),
+            ("PAYMENT_GATEWAY_DATABASE_URL", db("payment-gateway")),
+            // A killed process's import is taken over once its lease lapses (PostgreSQL; on
+            // SQLite the next start takes it at once).
+            ("IMPORT_LEASE_SECS", "3".into()),
             ("NOTIFICATION_MAIL_DIR", format!("{}/mail", dir.path().display())),
             ("NOTIFICATION_SMS_DIR", format!("{}/sms", dir.path().display())),
             ("ADMIN_EMAIL", ADMIN_EMAIL.into()),
@@ -125,6 +138,7 @@ impl Cluster {
             .expect("a client");
         let mut cluster = Cluster {
             dir,
+            databases,
             ports,
             env,
             overrides: HashMap::new(),
@@ -235,10 +249,16 @@ impl Cluster {
         grant["access_token"].as_str().map(str::to_owned)
     }
 
-    /// A read-only view of one service's database, for checking what it holds.
-    pub async fn database(&self, name: &str) -> SqlitePool {
-        let options = SqliteConnectOptions::new().filename(self.dir.path().join(format!("{name}.db"))).read_only(true);
-        SqlitePoolOptions::new().max_connections(2).connect_with(options).await.expect("the database opens")
+    /// A view of one service's database (`order`, `payment`, `notification`, or the gateway's
+    /// `payment-gateway`), for checking what it holds: read-only on SQLite.
+    pub async fn database(&self, name: &str) -> Pool {
+        let url = &self.databases[name];
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url).expect("a SQLite URL").read_only(true);
+            Pool::Sqlite(SqlitePoolOptions::new().max_connections(2).connect_with(options).await.expect("it opens"))
+        } else {
+            Pool::Postgres(PgPoolOptions::new().max_connections(2).connect(url).await.expect("it opens"))
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use platform::on_db;
 use serde_json::Value;
 
 use crate::cluster::{wait_until, Cluster, Service};
@@ -18,13 +19,13 @@ async fn wait_for_a_charge_in_flight(cluster: &Cluster) {
     let payment = cluster.database("payment").await;
     let gateway = cluster.database("payment-gateway").await;
     wait_until("a charge in flight", PATIENCE, || async {
-        let charged: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM transactions")
-            .fetch_one(&gateway)
-            .await
-            .map_err(|e| e.to_string())?;
-        let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payments WHERE status = 'pending'")
-            .fetch_one(&payment)
-            .await
+        let charged: i64 =
+            on_db!(&gateway, |e| sqlx::query_scalar("SELECT COUNT(*) FROM transactions").fetch_one(e).await)
+                .map_err(|e| e.to_string())?;
+        let pending: i64 =
+            on_db!(&payment, |e| sqlx::query_scalar("SELECT COUNT(*) FROM payments WHERE status = 'pending'")
+                .fetch_one(e)
+                .await)
             .map_err(|e| e.to_string())?;
         if charged == 1 && pending == 1 {
             Ok(())
@@ -96,11 +97,11 @@ async fn a_notification_service_killed_with_its_queue_half_sent_sends_every_mess
     }
     let notification = cluster.database("notification").await;
     wait_until("some sent, some waiting", PATIENCE, || async {
-        let (sent, pending): (i64, i64) = sqlx::query_as(
-            "SELECT COALESCE(SUM(status = 'SENT'), 0), COALESCE(SUM(status = 'PENDING'), 0) FROM notifications",
+        let (sent, pending): (i64, i64) = on_db!(&notification, |e| sqlx::query_as(
+            "SELECT COUNT(*) FILTER (WHERE status = 'SENT'), COUNT(*) FILTER (WHERE status = 'PENDING') FROM notifications",
         )
-        .fetch_one(&notification)
-        .await
+        .fetch_one(e)
+        .await)
         .map_err(|e| e.to_string())?;
         if sent >= 2 && pending >= 2 {
             Ok(())

@@ -6,7 +6,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use sqlx::SqlitePool;
+use platform::db::Pool;
+use platform::on_db;
 
 use crate::cluster::{wait_until, Cluster};
 
@@ -34,8 +35,8 @@ impl Settled {
     }
 }
 
-async fn count(pool: &SqlitePool, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap_or_else(|err| panic!("{sql}: {err}"))
+async fn count(pool: &Pool, sql: &str) -> i64 {
+    on_db!(pool, |e| sqlx::query_scalar(sql).fetch_one(e).await).unwrap_or_else(|err| panic!("{sql}: {err}"))
 }
 
 /// Waits (with every service running) until nothing is left in flight, then checks every
@@ -78,11 +79,12 @@ pub async fn assert_settled(cluster: &Cluster, patience: Duration) -> Settled {
     // A dead outbox row is an effect a peer refused: lost, as far as the customer is concerned.
     for (name, pool) in [("Order", &order), ("Payment", &payment)] {
         let counts = platform::outbox::counts(pool).await.expect("outbox counts");
-        let refused: Vec<(String, Option<String>)> =
-            sqlx::query_as("SELECT idempotency_key, last_error FROM outbox WHERE dead_at IS NOT NULL LIMIT 5")
-                .fetch_all(pool)
-                .await
-                .expect("dead rows");
+        let refused: Vec<(String, Option<String>)> = on_db!(pool, |e| sqlx::query_as(
+            "SELECT idempotency_key, last_error FROM outbox WHERE dead_at IS NOT NULL LIMIT 5"
+        )
+        .fetch_all(e)
+        .await)
+        .expect("dead rows");
         assert_eq!(counts.dead, 0, "the {name} Service's outbox has refused deliveries: {refused:?}");
     }
     let failed: i64 = count(&notification, "SELECT COUNT(*) FROM notifications WHERE status <> 'SENT'").await;
@@ -94,24 +96,28 @@ pub async fn assert_settled(cluster: &Cluster, patience: Duration) -> Settled {
     settled
 }
 
-async fn read(order: &SqlitePool, payment: &SqlitePool, notification: &SqlitePool, gateway: &SqlitePool) -> Settled {
+async fn read(order: &Pool, payment: &Pool, notification: &Pool, gateway: &Pool) -> Settled {
     let orders: Vec<(i64, String, i64)> =
-        sqlx::query_as("SELECT id, status, total_amount FROM orders").fetch_all(order).await.expect("orders");
+        on_db!(order, |e| sqlx::query_as("SELECT id, status, total_amount FROM orders").fetch_all(e).await)
+            .expect("orders");
     let payments: Vec<(i64, String, i64, String, i64)> =
-        sqlx::query_as("SELECT order_id, status, amount, transaction_id, id FROM payments")
-            .fetch_all(payment)
-            .await
-            .expect("payments");
+        on_db!(payment, |e| sqlx::query_as("SELECT order_id, status, amount, transaction_id, id FROM payments")
+            .fetch_all(e)
+            .await)
+        .expect("payments");
     let refunds: Vec<(i64, i64)> =
-        sqlx::query_as("SELECT payment_id, amount FROM refunds").fetch_all(payment).await.expect("refunds");
-    let notices: Vec<(i64, String, i64)> =
-        sqlx::query_as("SELECT order_id, template, COUNT(*) FROM notifications GROUP BY order_id, template")
-            .fetch_all(notification)
-            .await
-            .expect("notifications");
-    let ledger: Vec<(String, String, i64)> = sqlx::query_as("SELECT transaction_id, outcome, amount FROM transactions")
-        .fetch_all(gateway)
-        .await
+        on_db!(payment, |e| sqlx::query_as("SELECT payment_id, amount FROM refunds").fetch_all(e).await)
+            .expect("refunds");
+    let notices: Vec<(i64, String, i64)> = on_db!(notification, |e| sqlx::query_as(
+        "SELECT order_id, template, COUNT(*) FROM notifications GROUP BY order_id, template"
+    )
+    .fetch_all(e)
+    .await)
+    .expect("notifications");
+    let ledger: Vec<(String, String, i64)> =
+        on_db!(gateway, |e| sqlx::query_as("SELECT transaction_id, outcome, amount FROM transactions")
+            .fetch_all(e)
+            .await)
         .expect("the gateway's ledger");
 
     let mut refunded: HashMap<i64, Vec<i64>> = HashMap::new();
@@ -195,7 +201,7 @@ fn check_money_and_messages(settled: &Settled) {
 }
 
 /// One `.eml` file per e-mail sent (a resend after a crash overwrites its own file).
-async fn check_mail_folder(cluster: &Cluster, notification: &SqlitePool) {
+async fn check_mail_folder(cluster: &Cluster, notification: &Pool) {
     let emails: i64 = count(notification, "SELECT COUNT(*) FROM notifications WHERE channel = 'email'").await;
     let files = std::fs::read_dir(cluster.dir().join("mail"))
         .expect("the mail folder")

@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use platform::api::payments::{GatewayEventOutcome, GatewayEventRecord, PaymentStatus};
-use sqlx::{SqliteConnection, SqlitePool};
+use platform::db::{EpochMillis, Exec, Pool, RowsAffected, Transaction};
+use platform::on_db;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 struct EventRow {
@@ -31,16 +32,16 @@ impl EventRow {
 /// One event, in the transaction that acts on it.
 #[tracing::instrument(level = "debug", skip_all, fields(payment_id))]
 pub async fn record(
-    conn: &mut SqliteConnection,
+    conn: impl Exec<'_>,
     payment_id: i64,
     status: PaymentStatus,
     reason: Option<&str>,
     outcome: GatewayEventOutcome,
     detail: Option<&str>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    on_db!(conn, |e| sqlx::query(
         "INSERT INTO gateway_events (payment_id, status, reason, outcome, detail, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(payment_id)
     .bind(status.as_str())
@@ -48,20 +49,21 @@ pub async fn record(
     .bind(outcome.as_str())
     .bind(detail)
     .bind(Utc::now())
-    .execute(conn)
-    .await?;
+    .execute(e)
+    .await
+    .rows_affected())?;
     Ok(())
 }
 
 /// The payment's events, oldest first.
 #[tracing::instrument(level = "debug", skip_all, fields(payment_id))]
-pub async fn of_payment(pool: &SqlitePool, payment_id: i64) -> anyhow::Result<Vec<GatewayEventRecord>> {
-    let rows: Vec<EventRow> = sqlx::query_as(
-        "SELECT status, reason, outcome, detail, received_at FROM gateway_events WHERE payment_id = ?1 ORDER BY id",
+pub async fn of_payment(pool: &Pool, payment_id: i64) -> anyhow::Result<Vec<GatewayEventRecord>> {
+    let rows: Vec<EventRow> = on_db!(pool, |e| sqlx::query_as(
+        "SELECT status, reason, outcome, detail, received_at FROM gateway_events WHERE payment_id = $1 ORDER BY id",
     )
     .bind(payment_id)
-    .fetch_all(pool)
-    .await?;
+    .fetch_all(e)
+    .await)?;
     rows.into_iter().map(EventRow::into_api).collect()
 }
 
@@ -69,18 +71,25 @@ pub async fn of_payment(pool: &SqlitePool, payment_id: i64) -> anyhow::Result<Ve
 /// than `forget_before` go first: their signatures are stale by now, refused anyway.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_receipt(
-    conn: &mut SqliteConnection,
+    tx: &mut Transaction,
     signature: &str,
-    now_ms: i64,
-    forget_before: i64,
+    now: EpochMillis,
+    forget_before: EpochMillis,
 ) -> sqlx::Result<bool> {
-    sqlx::query("DELETE FROM gateway_receipts WHERE received_at < ?1").bind(forget_before).execute(&mut *conn).await?;
-    let inserted = sqlx::query(
-        "INSERT INTO gateway_receipts (signature, received_at) VALUES (?1, ?2) ON CONFLICT (signature) DO NOTHING",
+    // Replicas receiving webhooks at once would wait for each other's deletions of the same
+    // rows (or deadlock on them): on PostgreSQL each forgets only what no one else is forgetting.
+    on_db!(&mut *tx,
+        sqlite: "DELETE FROM gateway_receipts WHERE received_at < $1",
+        postgres: "DELETE FROM gateway_receipts WHERE signature IN
+            (SELECT signature FROM gateway_receipts WHERE received_at < $1 FOR UPDATE SKIP LOCKED)",
+        |e, sql| sqlx::query(sql).bind(forget_before).execute(e).await.rows_affected())?;
+    let inserted = on_db!(tx, |e| sqlx::query(
+        "INSERT INTO gateway_receipts (signature, received_at) VALUES ($1, $2) ON CONFLICT (signature) DO NOTHING",
     )
     .bind(signature)
-    .bind(now_ms)
-    .execute(conn)
-    .await?;
-    Ok(inserted.rows_affected() == 1)
+    .bind(now)
+    .execute(e)
+    .await
+    .rows_affected())?;
+    Ok(inserted == 1)
 }

@@ -2,8 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use platform::api::payments::{Payment, PaymentStatus, Refund};
+use platform::db::{EpochMillis, Exec, Pool, RowsAffected};
+use platform::on_db;
 use platform::{Currency, Yen};
-use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{Postgres, QueryBuilder, Sqlite};
 
 const SELECT_PAYMENT: &str = "
     SELECT p.id, p.order_id, p.amount, p.currency, p.status, p.transaction_id, p.failure_reason,
@@ -91,7 +93,8 @@ pub struct NewPendingPayment<'a> {
 }
 
 /// Bound parameters one statement may carry: SQLite's `SQLITE_MAX_VARIABLE_NUMBER` default
-/// since 3.32 (the bundled library is newer). Longer lists are split over several statements.
+/// since 3.32 (the bundled library is newer), and well under PostgreSQL's 65,535. Longer lists
+/// are split over several statements.
 const MAX_BIND_PARAMS: usize = 32_766;
 
 /// Whether a statement built for a list of `items` rows or ids is kept in the connection's
@@ -111,17 +114,17 @@ const INSERT_PARAMS_PER_ROW: usize = 7;
 /// one an earlier payment of the same slice has just written — so the constraints, not a
 /// lookup before the insert, decide which of several concurrent requests owns an order.
 ///
-/// One multi-row statement rather than one per payment: every statement is a round trip to
-/// the writer connection's thread, and that, not SQLite, is what a batch would pay for. Only a
-/// slice too long for one statement takes several, and then one transaction, so they still
-/// commit once.
+/// One multi-row statement rather than one per payment: every statement is a round trip (to
+/// the writer connection's thread, or to the server), and that, not the database, is what a
+/// batch would pay for. Only a slice too long for one statement takes several, and then one
+/// transaction, so they still commit once.
 #[tracing::instrument(skip_all, fields(payments = payments.len()))]
-pub async fn insert_pending(pool: &SqlitePool, payments: &[NewPendingPayment<'_>]) -> sqlx::Result<Vec<PaymentRow>> {
+pub async fn insert_pending(pool: &Pool, payments: &[NewPendingPayment<'_>]) -> sqlx::Result<Vec<PaymentRow>> {
     insert_pending_in_chunks(pool, payments, MAX_BIND_PARAMS / INSERT_PARAMS_PER_ROW).await
 }
 
 async fn insert_pending_in_chunks(
-    pool: &SqlitePool,
+    pool: &Pool,
     payments: &[NewPendingPayment<'_>],
     rows_per_statement: usize,
 ) -> sqlx::Result<Vec<PaymentRow>> {
@@ -129,11 +132,10 @@ async fn insert_pending_in_chunks(
         return Ok(Vec::new());
     }
     let now = Utc::now();
-    let mut conn = pool.acquire().await?;
     if payments.len() <= rows_per_statement {
-        return insert_pending_chunk(&mut conn, payments, now).await;
+        return insert_pending_chunk(pool, payments, now).await;
     }
-    let mut tx = conn.begin().await?;
+    let mut tx = pool.begin().await?;
     let mut inserted = Vec::with_capacity(payments.len());
     for chunk in payments.chunks(rows_per_statement) {
         inserted.extend(insert_pending_chunk(&mut tx, chunk, now).await?);
@@ -143,78 +145,86 @@ async fn insert_pending_in_chunks(
 }
 
 async fn insert_pending_chunk(
-    conn: &mut SqliteConnection,
+    conn: impl Exec<'_>,
     payments: &[NewPendingPayment<'_>],
     now: DateTime<Utc>,
 ) -> sqlx::Result<Vec<PaymentRow>> {
-    let mut query = QueryBuilder::<Sqlite>::new(
-        "INSERT INTO payments (order_id, amount, currency, status, transaction_id, idempotency_key, created_at, updated_at) ",
-    );
-    query.push_values(payments, |mut row, new| {
-        row.push_bind(new.order_id)
-            .push_bind(new.amount.get())
-            .push_bind(new.currency.code())
-            .push("'pending'")
-            .push_bind(new.transaction_id)
-            .push_bind(new.idempotency_key)
-            .push_bind(now)
-            .push_bind(now);
-    });
-    // DO NOTHING rather than an error: a duplicate must not undo the other rows of the statement.
-    query.push(" ON CONFLICT DO NOTHING ").push(RETURNING_UNREFUNDED_PAYMENT);
-    query.build_query_as().persistent(worth_caching(payments.len())).fetch_all(conn).await
+    on_db!(conn, |e| {
+        let mut query = QueryBuilder::new(
+            "INSERT INTO payments (order_id, amount, currency, status, transaction_id, idempotency_key, created_at, updated_at) ",
+        );
+        query.push_values(payments, |mut row, new| {
+            row.push_bind(new.order_id)
+                .push_bind(new.amount.get())
+                .push_bind(new.currency.code())
+                .push("'pending'")
+                .push_bind(new.transaction_id)
+                .push_bind(new.idempotency_key)
+                .push_bind(now)
+                .push_bind(now);
+        });
+        // DO NOTHING rather than an error: a duplicate must not undo the other rows of the statement.
+        query.push(" ON CONFLICT DO NOTHING ").push(RETURNING_UNREFUNDED_PAYMENT);
+        query.build_query_as().persistent(worth_caching(payments.len())).fetch_all(e).await
+    })
 }
 
 #[tracing::instrument(skip_all, fields(payment_id = id))]
-pub async fn find_by_id(pool: &SqlitePool, id: i64) -> sqlx::Result<Option<PaymentRow>> {
-    sqlx::query_as(&format!("{SELECT_PAYMENT} WHERE p.id = ?1")).bind(id).fetch_optional(pool).await
+pub async fn find_by_id(pool: &Pool, id: i64) -> sqlx::Result<Option<PaymentRow>> {
+    let sql = format!("{SELECT_PAYMENT} WHERE p.id = $1");
+    on_db!(pool, |e| sqlx::query_as(&sql).bind(id).fetch_optional(e).await)
 }
 
 #[tracing::instrument(skip_all, fields(order_id))]
-pub async fn find_by_order(pool: &SqlitePool, order_id: i64) -> sqlx::Result<Option<PaymentRow>> {
-    sqlx::query_as(&format!("{SELECT_PAYMENT} WHERE p.order_id = ?1")).bind(order_id).fetch_optional(pool).await
+pub async fn find_by_order(pool: &Pool, order_id: i64) -> sqlx::Result<Option<PaymentRow>> {
+    let sql = format!("{SELECT_PAYMENT} WHERE p.order_id = $1");
+    on_db!(pool, |e| sqlx::query_as(&sql).bind(order_id).fetch_optional(e).await)
 }
 
 /// The payments stored under these idempotency keys (those that exist), in no particular order.
 #[tracing::instrument(skip_all, fields(keys = keys.len()))]
-pub async fn find_by_idempotency_keys(pool: &SqlitePool, keys: &[&str]) -> sqlx::Result<Vec<PaymentRow>> {
+pub async fn find_by_idempotency_keys(pool: &Pool, keys: &[&str]) -> sqlx::Result<Vec<PaymentRow>> {
     find_where_in(pool, "p.idempotency_key", keys).await
 }
 
 /// The payments with these ids (those that exist), in no particular order.
 #[tracing::instrument(skip_all, fields(ids = ids.len()))]
-pub async fn find_by_ids(pool: &SqlitePool, ids: &[i64]) -> sqlx::Result<Vec<PaymentRow>> {
+pub async fn find_by_ids(pool: &Pool, ids: &[i64]) -> sqlx::Result<Vec<PaymentRow>> {
     find_where_in(pool, "p.id", ids).await
 }
 
 /// `SELECT_PAYMENT WHERE column IN (values)`, one statement per `MAX_BIND_PARAMS` values. Reads
 /// need no transaction: the rows asked for are never deleted and their keys never change.
-async fn find_where_in<'v, T>(pool: &SqlitePool, column: &str, values: &'v [T]) -> sqlx::Result<Vec<PaymentRow>>
+async fn find_where_in<'v, T>(pool: &Pool, column: &str, values: &'v [T]) -> sqlx::Result<Vec<PaymentRow>>
 where
-    T: Copy + Send + sqlx::Encode<'v, Sqlite> + sqlx::Type<Sqlite> + 'v,
+    T: Copy
+        + Send
+        + sqlx::Encode<'v, Sqlite>
+        + sqlx::Type<Sqlite>
+        + sqlx::Encode<'v, Postgres>
+        + sqlx::Type<Postgres>
+        + 'v,
 {
     let mut rows = Vec::new();
     for chunk in values.chunks(MAX_BIND_PARAMS) {
-        let mut query = QueryBuilder::<Sqlite>::new(format!("{SELECT_PAYMENT} WHERE {column} IN ("));
-        let mut list = query.separated(", ");
-        for value in chunk {
-            list.push_bind(*value);
-        }
-        query.push(")");
-        rows.extend(query.build_query_as().persistent(worth_caching(chunk.len())).fetch_all(pool).await?);
+        let found: Vec<PaymentRow> = on_db!(pool, |e| {
+            let mut query = QueryBuilder::new(format!("{SELECT_PAYMENT} WHERE {column} IN ("));
+            let mut list = query.separated(", ");
+            for value in chunk {
+                list.push_bind(*value);
+            }
+            query.push(")");
+            query.build_query_as().persistent(worth_caching(chunk.len())).fetch_all(e).await
+        })?;
+        rows.extend(found);
     }
     Ok(rows)
 }
 
 #[tracing::instrument(skip_all, fields(transaction_id))]
-pub async fn find_by_transaction(
-    conn: &mut SqliteConnection,
-    transaction_id: &str,
-) -> sqlx::Result<Option<PaymentRow>> {
-    sqlx::query_as(&format!("{SELECT_PAYMENT} WHERE p.transaction_id = ?1"))
-        .bind(transaction_id)
-        .fetch_optional(conn)
-        .await
+pub async fn find_by_transaction(conn: impl Exec<'_>, transaction_id: &str) -> sqlx::Result<Option<PaymentRow>> {
+    let sql = format!("{SELECT_PAYMENT} WHERE p.transaction_id = $1");
+    on_db!(conn, |e| sqlx::query_as(&sql).bind(transaction_id).fetch_optional(e).await)
 }
 
 /// The gateway's answer for one payment, to be recorded.
@@ -233,7 +243,7 @@ pub struct NewStatus {
 /// and declined) rather than one per payment, for the round trips `insert_pending` explains;
 /// several statements share one transaction.
 #[tracing::instrument(skip_all, fields(payments = answers.len()))]
-pub async fn settle_pending(pool: &SqlitePool, answers: &[NewStatus]) -> sqlx::Result<Vec<PaymentRow>> {
+pub async fn settle_pending(pool: &Pool, answers: &[NewStatus]) -> sqlx::Result<Vec<PaymentRow>> {
     if answers.is_empty() {
         return Ok(Vec::new());
     }
@@ -255,11 +265,10 @@ pub async fn settle_pending(pool: &SqlitePool, answers: &[NewStatus]) -> sqlx::R
     }
 
     let now = Utc::now();
-    let mut conn = pool.acquire().await?;
     if let [statement] = statements.as_slice() {
-        return settle_ids(&mut conn, statement, now).await;
+        return settle_ids(pool, statement, now).await;
     }
-    let mut tx = conn.begin().await?;
+    let mut tx = pool.begin().await?;
     let mut settled = Vec::with_capacity(answers.len());
     for statement in &statements {
         settled.extend(settle_ids(&mut tx, statement, now).await?);
@@ -279,115 +288,129 @@ struct SettleStatement<'a> {
 const SETTLE_FIXED_PARAMS: usize = 4;
 
 async fn settle_ids(
-    conn: &mut SqliteConnection,
+    conn: impl Exec<'_>,
     statement: &SettleStatement<'_>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Vec<PaymentRow>> {
-    let mut query = QueryBuilder::<Sqlite>::new("UPDATE payments SET status = ");
-    query.push_bind(statement.status.as_str()).push(", failure_reason = ").push_bind(statement.failure_reason);
-    query.push(", updated_at = ").push_bind(now);
-    query.push(", request_id = ").push_bind(platform::telemetry::current_request_id());
-    query.push(" WHERE status = 'pending' AND id IN (");
-    let mut list = query.separated(", ");
-    for id in &statement.ids {
-        list.push_bind(*id);
-    }
-    query.push(")").push(RETURNING_UNREFUNDED_PAYMENT);
-    query.build_query_as().persistent(worth_caching(statement.ids.len())).fetch_all(conn).await
+    let request_id = platform::telemetry::current_request_id();
+    on_db!(conn, |e| {
+        let mut query = QueryBuilder::new("UPDATE payments SET status = ");
+        query.push_bind(statement.status.as_str()).push(", failure_reason = ").push_bind(statement.failure_reason);
+        query.push(", updated_at = ").push_bind(now);
+        query.push(", request_id = ").push_bind(&request_id);
+        query.push(" WHERE status = 'pending' AND id IN (");
+        let mut list = query.separated(", ");
+        for id in &statement.ids {
+            list.push_bind(*id);
+        }
+        query.push(")").push(RETURNING_UNREFUNDED_PAYMENT);
+        query.build_query_as().persistent(worth_caching(statement.ids.len())).fetch_all(e).await
+    })
 }
 
 /// The pending payment of `transaction_id`, now settled: `(payment_id, order_id)`, or `None`
 /// when there is no such pending payment.
 ///
 /// It is the first statement of the webhook's transaction on purpose: a write takes
-/// SQLite's write lock up front, where a read-then-write could fail to upgrade its snapshot.
+/// SQLite's write lock (PostgreSQL's row lock) up front, where a read-then-write could fail
+/// to upgrade its snapshot (or decide on a row another replica is changing).
 #[tracing::instrument(skip_all, fields(transaction_id, status = status.as_str()))]
 pub async fn settle_pending_transaction(
-    conn: &mut SqliteConnection,
+    conn: impl Exec<'_>,
     transaction_id: &str,
     status: PaymentStatus,
     failure_reason: Option<&str>,
 ) -> sqlx::Result<Option<(i64, i64)>> {
-    sqlx::query_as(
-        "UPDATE payments SET status = ?1, failure_reason = ?2, updated_at = ?3, request_id = ?5
-         WHERE transaction_id = ?4 AND status = 'pending'
+    let request_id = platform::telemetry::current_request_id();
+    on_db!(conn, |e| sqlx::query_as(
+        "UPDATE payments SET status = $1, failure_reason = $2, updated_at = $3, request_id = $5
+         WHERE transaction_id = $4 AND status = 'pending'
          RETURNING id, order_id",
     )
     .bind(status.as_str())
     .bind(failure_reason)
     .bind(Utc::now())
     .bind(transaction_id)
-    .bind(platform::telemetry::current_request_id())
-    .fetch_optional(conn)
-    .await
+    .bind(&request_id)
+    .fetch_optional(e)
+    .await)
 }
 
 /// Marks a completed payment refunded and returns its amount; `None` if it is not (or no
 /// longer) completed. First statement of the refund transaction, for the reason above.
 #[tracing::instrument(skip_all, fields(payment_id))]
-pub async fn mark_refunded(conn: &mut SqliteConnection, payment_id: i64) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar(
-        "UPDATE payments SET status = 'refunded', updated_at = ?1, request_id = ?3
-         WHERE id = ?2 AND status = 'completed'
+pub async fn mark_refunded(conn: impl Exec<'_>, payment_id: i64) -> sqlx::Result<Option<i64>> {
+    let request_id = platform::telemetry::current_request_id();
+    on_db!(conn, |e| sqlx::query_scalar(
+        "UPDATE payments SET status = 'refunded', updated_at = $1, request_id = $3
+         WHERE id = $2 AND status = 'completed'
          RETURNING amount",
     )
     .bind(Utc::now())
     .bind(payment_id)
-    .bind(platform::telemetry::current_request_id())
-    .fetch_optional(conn)
-    .await
+    .bind(&request_id)
+    .fetch_optional(e)
+    .await)
 }
 
-/// Payments pending since before `created_before` and not asked about since `checked_before`
-/// (milliseconds since the epoch): those the sweep asks the gateway about, oldest first.
+/// A payment the sweep asks the gateway about.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OverduePayment {
+    pub id: i64,
+    pub transaction_id: String,
+    pub amount: i64,
+}
+
+/// Claims up to `limit` payments pending since before `created_before` and not asked about
+/// since `checked_before`, oldest first, by noting them asked about at `now`: those the sweep
+/// asks the gateway about. Claiming is what lets several replicas sweep side by side — a
+/// payment one has claimed is not due for another until `checked_before` passes it again
+/// (PostgreSQL's claim also skips the rows another claim is locking right now).
 #[tracing::instrument(skip_all)]
-pub async fn pending_to_ask(
-    pool: &SqlitePool,
+pub async fn claim_overdue(
+    pool: &Pool,
     created_before: DateTime<Utc>,
-    checked_before: i64,
+    checked_before: EpochMillis,
+    now: EpochMillis,
     limit: i64,
-) -> sqlx::Result<Vec<PaymentRow>> {
-    sqlx::query_as(&format!(
-        "{SELECT_PAYMENT} WHERE p.status = 'pending' AND p.created_at < ?1 AND (p.checked_at IS NULL OR p.checked_at < ?2)
-         ORDER BY p.id LIMIT ?3"
-    ))
-    .bind(created_before)
-    .bind(checked_before)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
+) -> sqlx::Result<Vec<OverduePayment>> {
+    on_db!(pool,
+        sqlite: CLAIM_OVERDUE_SQL.replace("{lock}", ""),
+        postgres: CLAIM_OVERDUE_SQL.replace("{lock}", "FOR UPDATE SKIP LOCKED"),
+        |e, sql| sqlx::query_as(&sql)
+            .bind(created_before)
+            .bind(checked_before)
+            .bind(limit)
+            .bind(now)
+            .fetch_all(e)
+            .await)
 }
 
-/// Notes that the payments were asked about at `now_ms` and are still pending.
-#[tracing::instrument(skip_all, fields(payments = ids.len()))]
-pub async fn mark_checked(pool: &SqlitePool, ids: &[i64], now_ms: i64) -> sqlx::Result<()> {
-    for chunk in ids.chunks(MAX_BIND_PARAMS - 1) {
-        let mut query = QueryBuilder::<Sqlite>::new("UPDATE payments SET checked_at = ");
-        query.push_bind(now_ms).push(" WHERE status = 'pending' AND id IN (");
-        let mut list = query.separated(", ");
-        for id in chunk {
-            list.push_bind(*id);
-        }
-        query.push(")");
-        query.build().persistent(false).execute(pool).await?;
-    }
-    Ok(())
-}
+const CLAIM_OVERDUE_SQL: &str = "UPDATE payments SET checked_at = $4
+     WHERE id IN (
+        SELECT id FROM payments
+        WHERE status = 'pending' AND created_at < $1 AND (checked_at IS NULL OR checked_at < $2)
+        ORDER BY id LIMIT $3 {lock})
+     RETURNING id, transaction_id, amount";
 
 /// Makes the webhook that announced the payment's current status due again, as if it had not
 /// been delivered: the gateway repeating an outcome may mean the Order Service never heard it.
 /// `false` if the status was never announced (a payment still pending).
 #[tracing::instrument(skip_all, fields(payment_id))]
-pub async fn announce_again(conn: &mut SqliteConnection, payment_id: i64, status: PaymentStatus) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE outbox SET delivered_at = NULL, dead_at = NULL, last_error = NULL, attempts = 0, next_attempt_at = ?1
-         WHERE idempotency_key = ?2",
+pub async fn announce_again(conn: impl Exec<'_>, payment_id: i64, status: PaymentStatus) -> sqlx::Result<bool> {
+    let key = format!("payment-{payment_id}-{}", status.as_str());
+    let rearmed = on_db!(conn, |e| {
+        sqlx::query(
+        "UPDATE outbox SET delivered_at = NULL, dead_at = NULL, last_error = NULL, attempts = 0, next_attempt_at = $1
+         WHERE idempotency_key = $2",
     )
-    .bind(platform::db::now_millis())
-    .bind(format!("payment-{payment_id}-{}", status.as_str()))
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .bind(EpochMillis::now())
+    .bind(&key)
+    .execute(e)
+    .await
+    .rows_affected()
+    })?;
+    Ok(rearmed == 1)
 }
 
 #[cfg(test)]
@@ -398,10 +421,10 @@ mod tests {
 
     use super::*;
 
-    async fn database() -> (tempfile::TempDir, SqlitePool) {
+    async fn database() -> (tempfile::TempDir, Pool) {
         let dir = tempfile::tempdir().unwrap();
         let db = Database::connect(&format!("sqlite://{}/x.db", dir.path().display()), 1).await.unwrap();
-        sqlx::migrate!().run(&db.write).await.unwrap();
+        platform::db::migrate(&db, &crate::MIGRATIONS).await.unwrap();
         (dir, db.write)
     }
 
@@ -430,7 +453,8 @@ mod tests {
         transactions.sort_unstable();
         assert_eq!(transactions, ["t1", "t2", "t3"]);
         assert!(inserted.iter().all(|row| row.status == "pending"));
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payments").fetch_one(&pool).await.unwrap();
+        let count: i64 =
+            on_db!(&pool, |e| sqlx::query_scalar("SELECT COUNT(*) FROM payments").fetch_one(e).await).unwrap();
         assert_eq!(count, 3);
     }
 

@@ -1,13 +1,19 @@
-//! The gateway simulator's memory: the outcome of every transaction it charged, in a SQLite
-//! file of its own (the outside world does not share the Payment Service's database), so that
-//! it answers "what became of this transaction?" truthfully across restarts, as a real gateway
-//! does.
+//! The gateway simulator's memory: the outcome of every transaction it charged, in a database
+//! of its own (the outside world does not share the Payment Service's database; replicas of
+//! the service share one gateway, hence one ledger), so that it answers "what became of this
+//! transaction?" truthfully across restarts, as a real gateway does.
 
 use anyhow::Context as _;
 use chrono::Utc;
-use platform::db::Database;
+use platform::db::{Database, Migrations};
+use platform::on_db;
 
 use super::ChargeOutcome;
+
+static LEDGER_MIGRATIONS: Migrations = Migrations {
+    sqlite: sqlx::migrate!("gateway_migrations/sqlite"),
+    postgres: sqlx::migrate!("gateway_migrations/postgres"),
+};
 
 #[derive(Debug, Clone)]
 pub struct Ledger {
@@ -17,9 +23,7 @@ pub struct Ledger {
 impl Ledger {
     pub async fn open(url: &str) -> anyhow::Result<Ledger> {
         let db = Database::connect(url, 2).await.with_context(|| format!("cannot open the gateway's ledger {url}"))?;
-        platform::db::migrate(&db.write, &sqlx::migrate!("./gateway_migrations"))
-            .await
-            .context("cannot migrate the gateway's ledger")?;
+        platform::db::migrate(&db, &LEDGER_MIGRATIONS).await.context("cannot migrate the gateway's ledger")?;
         Ok(Ledger { db })
     }
 
@@ -33,8 +37,9 @@ impl Ledger {
         outcome: &ChargeOutcome,
     ) -> anyhow::Result<ChargeOutcome> {
         let (name, reason) = columns(outcome);
-        let inserted: Option<String> = sqlx::query_scalar(
-            "INSERT INTO transactions (transaction_id, amount, outcome, reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+        let inserted: Option<String> = on_db!(&self.db.write, |e| {
+            sqlx::query_scalar(
+            "INSERT INTO transactions (transaction_id, amount, outcome, reason, created_at) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (transaction_id) DO NOTHING RETURNING outcome",
         )
         .bind(transaction_id)
@@ -42,8 +47,9 @@ impl Ledger {
         .bind(name)
         .bind(reason)
         .bind(Utc::now())
-        .fetch_optional(&self.db.write)
-        .await?;
+        .fetch_optional(e)
+        .await
+        })?;
         if inserted.is_some() {
             return Ok(outcome.clone());
         }
@@ -54,11 +60,12 @@ impl Ledger {
 
     /// The outcome on record, if the gateway ever charged the transaction.
     pub async fn find(&self, transaction_id: &str) -> anyhow::Result<Option<ChargeOutcome>> {
-        let row: Option<(String, Option<String>)> =
-            sqlx::query_as("SELECT outcome, reason FROM transactions WHERE transaction_id = ?1")
-                .bind(transaction_id)
-                .fetch_optional(&self.db.write)
-                .await?;
+        let row: Option<(String, Option<String>)> = on_db!(&self.db.write, |e| sqlx::query_as(
+            "SELECT outcome, reason FROM transactions WHERE transaction_id = $1"
+        )
+        .bind(transaction_id)
+        .fetch_optional(e)
+        .await)?;
         row.map(|(outcome, reason)| match outcome.as_str() {
             "captured" => Ok(ChargeOutcome::Captured),
             "authorised" => Ok(ChargeOutcome::Pending),

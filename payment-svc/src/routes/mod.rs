@@ -27,8 +27,8 @@ use crate::gateway::Gateway;
 #[derive(Clone, FromRef)]
 pub struct AppState {
     /// Reads through `db.read`; every write, and a read that must see the request's own
-    /// write, through `db.write`, the single writer connection (one writer avoids the sleeps
-    /// of SQLite's busy handler when connections contend for its write lock).
+    /// write, through `db.write` (on SQLite the single writer connection: one writer avoids
+    /// the sleeps of SQLite's busy handler when connections contend for its write lock).
     pub db: Database,
     pub gateway: Gateway,
     /// Wakes the outbox worker once a transaction that enqueued a webhook has committed.

@@ -12,7 +12,7 @@ use axum::http::HeaderMap;
 use chrono::Utc;
 use platform::api::payments::{GatewayEvent, GatewayEventOutcome, Payment};
 use platform::api::ErrorBody;
-use platform::db::now_millis;
+use platform::db::{now_millis, EpochMillis};
 use platform::extract::json_object;
 use platform::{ApiError, ApiResult};
 use utoipa_axum::router::OpenApiRouter;
@@ -72,7 +72,7 @@ pub async fn gateway_webhook(
 
     let now = now_millis();
     let mut tx = state.db.write.begin().await?;
-    if !gateway_events::record_receipt(&mut tx, &signature, now, now - RECEIPT_MS).await? {
+    if !gateway_events::record_receipt(&mut tx, &signature, EpochMillis(now), EpochMillis(now - RECEIPT_MS)).await? {
         tracing::warn!(transaction_id = %event.transaction_id, "replayed gateway webhook refused");
         return Err(ApiError::BadRequest("replayed webhook: this signed delivery was received already".into()));
     }

@@ -14,12 +14,13 @@ use payment_svc::Application;
 use platform::api::auth::PAYMENT_SERVICE;
 use platform::auth::issuer::{throwaway_issuer, Issuer};
 use platform::auth::PublicKeys;
+use platform::db::Pool;
+use platform::on_db;
 use platform::outbox::OutboxSettings;
 pub use platform::testing::client_with_token;
 use platform::webhook::WebhookSecrets;
 use platform::worker::Backoff;
 use serde_json::{json, Value};
-use sqlx::SqlitePool;
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
 
@@ -37,7 +38,7 @@ pub struct TestApp {
     pub gateway_ledger_url: String,
     /// The bodies signed so far, with their seconds.
     signed: Mutex<Vec<(Vec<u8>, i64)>>,
-    pub pool: SqlitePool,
+    pub pool: Pool,
     pub _dir: TempDir,
     pub stop: CancellationToken,
 }
@@ -61,7 +62,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = Config::from_env().expect("config");
     config.host = "127.0.0.1".into();
     config.port = 0;
-    config.database_url = format!("sqlite://{}/x.db", dir.path().display());
+    config.database_url = platform::testing::database_url(dir.path(), "payment").await;
     config.order_service_url = closed_port_url().await;
     config.gateway = GatewaySettings {
         latency: Duration::ZERO,
@@ -69,7 +70,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         capture: CaptureMode::Immediate,
         timeout: Duration::from_secs(2),
     };
-    config.gateway_database_url = None;
+    config.gateway_database_url = Some(platform::testing::database_url(dir.path(), "gateway").await);
     let (issuer, keys) = throwaway_issuer();
     config.public_keys = PublicKeys::Fixed(keys);
     config.outbox = OutboxSettings {
@@ -196,8 +197,8 @@ pub struct OutboxRow {
     pub idempotency_key: String,
     pub attempts: i64,
     pub last_error: Option<String>,
-    pub delivered_at: Option<String>,
-    pub dead_at: Option<String>,
+    pub delivered_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub dead_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl TestApp {
@@ -290,7 +291,8 @@ impl TestApp {
     }
 
     pub async fn count(&self, table: &str) -> i64 {
-        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&self.pool).await.expect("count")
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        on_db!(&self.pool, |e| sqlx::query_scalar(&sql).fetch_one(e).await).expect("count")
     }
 
     /// Rows of payments, refunds and outbox together: "nothing was written" in one number.
@@ -299,11 +301,11 @@ impl TestApp {
     }
 
     pub async fn outbox_rows(&self) -> Vec<OutboxRow> {
-        sqlx::query_as(
+        on_db!(&self.pool, |e| sqlx::query_as(
             "SELECT kind, payload, idempotency_key, attempts, last_error, delivered_at, dead_at FROM outbox ORDER BY id",
         )
-        .fetch_all(&self.pool)
-        .await
+        .fetch_all(e)
+        .await)
         .expect("outbox rows")
     }
 }

@@ -1,5 +1,6 @@
 //! Creating and reading payments: limits, one payment per order, idempotency, declines.
 
+use platform::on_db;
 use serde_json::{json, Value};
 
 use crate::helpers::{detail, spawn_app, spawn_app_with};
@@ -133,7 +134,8 @@ async fn of_ten_concurrent_payments_for_one_order_exactly_one_is_charged() {
     assert_eq!(statuses.iter().filter(|&&s| s == 201).count(), 1, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|&&s| s == 409).count(), 9, "{statuses:?}");
     assert_eq!(app.count("payments").await, 1);
-    let status: String = sqlx::query_scalar("SELECT status FROM payments").fetch_one(&app.pool).await.unwrap();
+    let status: String =
+        on_db!(&app.pool, |e| sqlx::query_scalar("SELECT status FROM payments").fetch_one(e).await).unwrap();
     assert_eq!(status, "completed");
 }
 

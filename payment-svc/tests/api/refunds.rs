@@ -1,5 +1,6 @@
 //! Refunds: only completed payments, once, the whole amount.
 
+use platform::on_db;
 use serde_json::{json, Value};
 
 use crate::helpers::{detail, spawn_app, spawn_app_with};
@@ -66,13 +67,14 @@ async fn concurrent_refunds_of_one_payment_refund_it_once() {
 async fn a_failed_payment_cannot_be_refunded() {
     let app = spawn_app_with(|config| config.gateway.decline_rate = 1.0).await;
     assert_eq!(app.post_payment(&json!({"order_id": 1, "amount": 1000})).await.status(), 402);
-    let id: i64 = sqlx::query_scalar("SELECT id FROM payments").fetch_one(&app.pool).await.unwrap();
+    let id: i64 = on_db!(&app.pool, |e| sqlx::query_scalar("SELECT id FROM payments").fetch_one(e).await).unwrap();
 
     let response = app.post_refund(&json!({"payment_id": id}), None).await;
     assert_eq!(response.status(), 409);
     assert!(detail(response).await.contains("failed"));
     assert_eq!(app.count("refunds").await, 0);
-    let status: String = sqlx::query_scalar("SELECT status FROM payments").fetch_one(&app.pool).await.unwrap();
+    let status: String =
+        on_db!(&app.pool, |e| sqlx::query_scalar("SELECT status FROM payments").fetch_one(e).await).unwrap();
     assert_eq!(status, "failed");
 }
 

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use payment_svc::gateway::{CaptureMode, ChargeOutcome, Gateway, GatewaySettings};
+use platform::db::EpochMillis;
+use platform::on_db;
 use serde_json::Value;
 
 use crate::helpers::{eventually, spawn_app_with, spawn_order_stub, TestApp};
@@ -15,15 +17,16 @@ use crate::helpers::{eventually, spawn_app_with, spawn_order_stub, TestApp};
 /// killed mid-charge leaves.
 async fn pending_row(app: &TestApp, order_id: i64, transaction_id: &str) {
     let long_ago = Utc::now() - chrono::Duration::seconds(60);
-    sqlx::query(
+    on_db!(&app.pool, |e| sqlx::query(
         "INSERT INTO payments (order_id, amount, currency, status, transaction_id, created_at, updated_at)
-         VALUES (?1, 5000, 'JPY', 'pending', ?2, ?3, ?3)",
+         VALUES ($1, 5000, 'JPY', 'pending', $2, $3, $3)",
     )
     .bind(order_id)
     .bind(transaction_id)
     .bind(long_ago)
-    .execute(&app.pool)
+    .execute(e)
     .await
+    .map(drop))
     .unwrap();
 }
 
@@ -73,9 +76,10 @@ async fn a_deferred_capture_stays_pending_until_its_webhook() {
     the_gateway(&app, CaptureMode::Deferred, 0.0).await.charge("txn_authorised", 5000).await.unwrap();
     pending_row(&app, 63, "txn_authorised").await;
     let asked = eventually(Duration::from_secs(8), || async {
-        let checked: Option<i64> = sqlx::query_scalar("SELECT checked_at FROM payments WHERE order_id = 63")
-            .fetch_one(&app.pool)
-            .await
+        let checked: Option<EpochMillis> =
+            on_db!(&app.pool, |e| sqlx::query_scalar("SELECT checked_at FROM payments WHERE order_id = 63")
+                .fetch_one(e)
+                .await)
             .unwrap();
         checked.is_some()
     })

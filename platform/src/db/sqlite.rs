@@ -1,6 +1,18 @@
 //! Opening a service's SQLite database the same way everywhere: WAL, foreign keys on, a
 //! busy timeout, the parent folder created for a fresh checkout's `./data/`, and writes kept
 //! apart from reads.
+//!
+//! A service's SQLite database is a pool of read-only connections, and the single connection
+//! every write goes through. SQLite admits one writer at a time: when several connections
+//! contend for its lock, the losers sleep in its busy handler (1, 2, 5, 10 … ms), which under
+//! load costs more than the writes themselves; queueing writers in order on one connection
+//! costs nothing. The read pool is opened read-only, so a write sent through it by mistake
+//! fails loudly in the tests.
+//!
+//! SQLite's automatic checkpoint would run inside the committing connection — here the one
+//! writer — and every write would wait for its copying and fsync: measured, that cost a
+//! quarter of the order throughput. So connections never checkpoint on commit; a background
+//! task on a connection of its own does it once a second instead.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -8,38 +20,18 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
-/// A service's database: a pool of read-only connections, and the single connection every
-/// write goes through.
-///
-/// SQLite admits one writer at a time. When several connections contend for its lock, the
-/// losers sleep in its busy handler (1, 2, 5, 10 … ms), which under load costs more than the
-/// writes themselves; queueing writers in order on one connection costs nothing. The read
-/// pool is opened read-only, so a write sent through it by mistake fails loudly in the tests.
-///
-/// SQLite's automatic checkpoint would run inside the committing connection — here the one
-/// writer — and every write would wait for its copying and fsync: measured, that cost a
-/// quarter of the order throughput. So connections never checkpoint on commit; a background
-/// task on a connection of its own does it once a second instead.
-#[derive(Debug, Clone)]
-pub struct Database {
-    pub read: SqlitePool,
-    pub write: SqlitePool,
-}
-
-impl Database {
-    /// Opens (creating if needed) the database at `url`, e.g. `sqlite://data/order_service.db`,
-    /// with up to `max_readers` read connections.
-    pub async fn connect(url: &str, max_readers: u32) -> anyhow::Result<Database> {
-        let write = connect(url, 1).await?;
-        tokio::spawn(checkpoint_periodically(connect(url, 1).await?));
-        let read_options = options(url)?.read_only(true);
-        let read = SqlitePoolOptions::new()
-            .max_connections(max_readers.max(1))
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(read_options)
-            .await?;
-        Ok(Database { read, write })
-    }
+/// Opens (creating if needed) the database at `url`, e.g. `sqlite://data/order_service.db`:
+/// a pool of up to `max_readers` read-only connections, and the writer.
+pub(super) async fn connect(url: &str, max_readers: u32) -> anyhow::Result<(SqlitePool, SqlitePool)> {
+    let write = open(url, 1).await?;
+    tokio::spawn(checkpoint_periodically(open(url, 1).await?));
+    let read_options = options(url)?.read_only(true);
+    let read = SqlitePoolOptions::new()
+        .max_connections(max_readers.max(1))
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(read_options)
+        .await?;
+    Ok((read, write))
 }
 
 fn options(url: &str) -> anyhow::Result<SqliteConnectOptions> {
@@ -48,7 +40,7 @@ fn options(url: &str) -> anyhow::Result<SqliteConnectOptions> {
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5))
-        // Checkpoints are left to `checkpoint_periodically` (see `Database`).
+        // Checkpoints are left to `checkpoint_periodically` (see the module's doc).
         .pragma("wal_autocheckpoint", "0"))
 }
 
@@ -67,12 +59,12 @@ async fn checkpoint_periodically(checkpointer: SqlitePool) {
     }
 }
 
-/// Opens (creating if needed) the database at `url` as one pool of `max_connections`; the
-/// services go through `Database`, which uses this for its writer.
+/// Opens (creating if needed) the database at `url` as one pool of `max_connections`: the
+/// writer, or the checkpointer.
 ///
 /// `synchronous = NORMAL` is the documented safe pairing with WAL: a power cut can lose the
 /// last transactions but never corrupts the file; a process crash loses nothing.
-async fn connect(url: &str, max_connections: u32) -> anyhow::Result<SqlitePool> {
+async fn open(url: &str, max_connections: u32) -> anyhow::Result<SqlitePool> {
     let options = options(url)?.create_if_missing(true);
     let path = options.get_filename();
     if let Some(parent) = path.parent() {
@@ -88,8 +80,6 @@ async fn connect(url: &str, max_connections: u32) -> anyhow::Result<SqlitePool> 
     Ok(pool)
 }
 
-/// Milliseconds since the Unix epoch: the clock the queues schedule by (an integer compares
-/// and indexes cheaply in SQLite, where a datetime is text).
 /// Runs `migrator`'s pending migrations on the writer with foreign keys off, then checks every
 /// reference and turns them back on.
 ///
@@ -98,7 +88,7 @@ async fn connect(url: &str, max_connections: u32) -> anyhow::Result<SqlitePool> 
 /// keys off: dropping the old table would otherwise cascade to the rows that refer to it. The
 /// pragma has no effect inside a transaction, and sqlx runs each migration in one, so it is set
 /// here, around them.
-pub async fn migrate(writer: &SqlitePool, migrator: &sqlx::migrate::Migrator) -> anyhow::Result<()> {
+pub(super) async fn migrate(writer: &SqlitePool, migrator: &sqlx::migrate::Migrator) -> anyhow::Result<()> {
     let mut conn = writer.acquire().await?;
     sqlx::query("PRAGMA foreign_keys = OFF").execute(&mut *conn).await?;
     let migrated = migrator.run(&mut *conn).await;
@@ -113,10 +103,6 @@ pub async fn migrate(writer: &SqlitePool, migrator: &sqlx::migrate::Migrator) ->
     Ok(())
 }
 
-pub fn now_millis() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,22 +111,22 @@ mod tests {
     async fn writes_go_through_the_writer_and_the_readers_see_them() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}/nested/x.db", dir.path().display());
-        let db = Database::connect(&url, 2).await.unwrap();
-        sqlx::query("CREATE TABLE t (v INTEGER)").execute(&db.write).await.unwrap();
-        sqlx::query("INSERT INTO t VALUES (7)").execute(&db.write).await.unwrap();
-        let v: i64 = sqlx::query_scalar("SELECT v FROM t").fetch_one(&db.read).await.unwrap();
+        let (read, write) = connect(&url, 2).await.unwrap();
+        sqlx::query("CREATE TABLE t (v INTEGER)").execute(&write).await.unwrap();
+        sqlx::query("INSERT INTO t VALUES (7)").execute(&write).await.unwrap();
+        let v: i64 = sqlx::query_scalar("SELECT v FROM t").fetch_one(&read).await.unwrap();
         assert_eq!(v, 7);
-        assert!(sqlx::query("INSERT INTO t VALUES (8)").execute(&db.read).await.is_err());
+        assert!(sqlx::query("INSERT INTO t VALUES (8)").execute(&read).await.is_err());
     }
 
     #[tokio::test]
     async fn the_log_is_checkpointed_in_the_background_not_on_commit() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.db");
-        let db = Database::connect(&format!("sqlite://{}", path.display()), 1).await.unwrap();
-        sqlx::query("CREATE TABLE t (v BLOB)").execute(&db.write).await.unwrap();
+        let (_read, write) = connect(&format!("sqlite://{}", path.display()), 1).await.unwrap();
+        sqlx::query("CREATE TABLE t (v BLOB)").execute(&write).await.unwrap();
         for _ in 0..64 {
-            sqlx::query("INSERT INTO t VALUES (zeroblob(16384))").execute(&db.write).await.unwrap();
+            sqlx::query("INSERT INTO t VALUES (zeroblob(16384))").execute(&write).await.unwrap();
         }
         // Committed, but not copied into the database file by the commits themselves.
         let size = || std::fs::metadata(&path).unwrap().len();
