@@ -13,7 +13,7 @@ WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version 
 # Root installs system packages directly; anyone else through sudo.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test test-rust test-e2e bench build build-debug setup setup-dashboard setup-browser setup-contract setup-bench fmt lint clean
+.PHONY: run run-replicas test test-rust test-e2e bench build build-debug setup setup-dashboard setup-browser setup-contract setup-bench setup-replicas fmt lint clean
 
 ## make run: build everything (release) and start the three services and the dashboard.
 run: setup-dashboard build
@@ -29,12 +29,14 @@ test: setup test-rust test-e2e
 
 # The whole Rust suite twice, beside one throwaway PostgreSQL cluster (.ci/with-postgres): on
 # SQLite, then with TEST_BACKEND=postgres on PostgreSQL — both passes run, and either failing
-# fails the target. The workspace build gives `app` the browser's features (`frontend` asks for
-# them); its server-only code (the sign-in endpoints) is tested in a third run with `ssr`.
-test-rust: setup-contract
+# fails the target. The replica test (two replicas of each service behind HAProxy) needs
+# PostgreSQL whatever the pass, so it runs once, in the first. The workspace build gives `app`
+# the browser's features (`frontend` asks for them); its server-only code (the sign-in
+# endpoints) is tested in a third run with `ssr`.
+test-rust: setup-contract setup-replicas
 	SCHEMATHESIS=$(SCHEMATHESIS) .ci/with-postgres bash -c '\
 		cargo test --workspace --no-fail-fast; sqlite=$$?; \
-		TEST_BACKEND=postgres cargo test --workspace --no-fail-fast; postgres=$$?; \
+		TEST_BACKEND=postgres cargo test --workspace --no-fail-fast -- --skip replicas::; postgres=$$?; \
 		echo "Rust suite: SQLite exit $$sqlite, PostgreSQL exit $$postgres"; exit $$((sqlite | postgres))'
 	cargo test -p app --features ssr --lib
 
@@ -50,7 +52,7 @@ bench: setup-bench
 	cargo build --release $(addprefix -p ,$(SERVICES))
 	@bash .ci/bench.sh
 
-setup: setup-dashboard setup-browser setup-contract
+setup: setup-dashboard setup-browser setup-contract setup-replicas
 
 # What building the dashboard needs: the WASM target, cargo-leptos, the wasm-bindgen CLI,
 # and the npm tools (Tailwind, wasm-opt, Playwright) from package-lock.json.
@@ -78,6 +80,11 @@ setup-contract:
 
 setup-bench:
 	@command -v oha >/dev/null || cargo install --locked oha
+
+# What the replicas need beside the services: PostgreSQL and HAProxy, from Debian.
+setup-replicas:
+	@command -v haproxy >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update && $(SUDO) apt-get install -y postgresql haproxy; }
 
 lint:
 	cargo fmt --all -- --check

@@ -5,6 +5,7 @@
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod metrics;
 pub mod routes;
 pub mod send_rate;
 pub mod sender;

@@ -82,6 +82,7 @@ impl Sender {
         if claimed.attempts > self.max_attempts {
             tracing::error!("giving up: the sender was interrupted on every attempt");
             db::mark_failed(&self.pool, claimed.id, "delivery interrupted too many times").await?;
+            crate::metrics::count("failed", 1);
             return Ok(());
         }
         let channel = Channel::parse(&claimed.channel)
@@ -99,17 +100,20 @@ impl Sender {
         match self.transport.send(&message).await {
             Ok(()) => {
                 db::mark_sent(&self.pool, message.id, chrono::Utc::now()).await?;
+                crate::metrics::count("sent", 1);
                 tracing::info!("notification sent");
             }
             Err(reason) if claimed.attempts >= self.max_attempts => {
                 tracing::error!(%reason, "notification failed for good");
                 db::mark_failed(&self.pool, message.id, &reason).await?;
+                crate::metrics::count("failed", 1);
             }
             Err(reason) => {
                 let delay = self.backoff.delay(claimed.attempts);
                 tracing::warn!(%reason, retry_in_ms = delay.as_millis() as u64, "send failed; will retry");
                 let due_at = EpochMillis(now_millis() + delay.as_millis() as i64);
                 db::reschedule(&self.pool, message.id, due_at, &reason).await?;
+                crate::metrics::count("retried", 1);
             }
         }
         Ok(())

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::Router;
 use platform::api::auth::NOTIFICATION_SERVICE;
 use platform::db::{Database, Pool};
+use platform::metrics::MetricsSource;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -56,7 +57,11 @@ impl Application {
             verifier: config.public_keys.verifier(NOTIFICATION_SERVICE),
         };
         let (api, openapi) = routes::router(state);
-        let router = platform::http::finish(api, openapi, &routes::aliases(), db.read.clone(), &config.http);
+        let metrics = MetricsSource {
+            service: crate::metrics::SERVICE,
+            collect: Arc::new(crate::metrics::Gauges { db: db.clone(), rate_per_sec: config.rate_per_sec }),
+        };
+        let router = platform::http::finish(api, openapi, &routes::aliases(), db.read.clone(), metrics, &config.http);
         let port = listener.local_addr()?.port();
         Ok(Application { port, pool: db.write, listener, router, sender, sender_wake })
     }

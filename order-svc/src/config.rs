@@ -30,8 +30,7 @@ pub struct Config {
     pub payment_timeout: Duration,
     /// `NOTIFICATION_TIMEOUT_SECS`, default 10.
     pub notification_timeout: Duration,
-    /// `OUTBOX_RETRY_BASE_MS` (500) is the first retry delay, `OUTBOX_BATCH_SIZE` (64) the rows
-    /// delivered concurrently.
+    /// `OUTBOX_RETRY_BASE_MS`, `OUTBOX_BATCH_SIZE`, `OUTBOX_LEASE_SECS` (`OutboxSettings::from_env`).
     pub outbox: OutboxSettings,
     /// `CORS_ALLOWED_ORIGINS` (comma-separated, default `http://127.0.0.1:5173`); 1 MiB bodies.
     pub http: HttpSettings,
@@ -60,10 +59,7 @@ pub struct Config {
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Config> {
-        let mut outbox = OutboxSettings::default();
-        outbox.backoff.base = Duration::from_millis(env_or("OUTBOX_RETRY_BASE_MS", 500u64)?);
-        outbox.batch_size = env_or("OUTBOX_BATCH_SIZE", 64i64)?;
-        anyhow::ensure!(outbox.batch_size > 0, "OUTBOX_BATCH_SIZE must be positive");
+        let outbox = OutboxSettings::from_env()?;
         let environment = Environment::from_env()?;
         let failure_window = Duration::from_secs(env_or("LOGIN_FAILURE_WINDOW_SECS", 900)?);
         let trusted_proxies = env_list("TRUSTED_PROXIES", "127.0.0.1,::1")

@@ -75,7 +75,8 @@ pub struct Importer {
 /// This process as the holder of imports' leases.
 #[derive(Clone)]
 struct Holder {
-    /// A name of its own, chosen when it starts.
+    /// Its name in `imports.lease_owner`: where it listens, and a suffix of its own for this
+    /// start (`127.0.0.1:8000/3f2a9c1e`), so an operator can tell which replica runs an import.
     owner: Arc<str>,
     /// How long a lease holds unless renewed (renewed every third of it).
     lease: Duration,
@@ -94,13 +95,15 @@ impl Holder {
 struct LeaseLost;
 
 impl Importer {
-    pub fn new(backoff: Backoff, concurrency: u32, lease: Duration) -> Importer {
+    /// An importer for the process listening at `address` (`host:port`).
+    pub fn new(backoff: Backoff, concurrency: u32, lease: Duration, address: &str) -> Importer {
+        let start = uuid::Uuid::new_v4().simple().to_string();
         Importer {
             tasks: TaskTracker::new(),
             stop: CancellationToken::new(),
             backoff,
             concurrency,
-            holder: Holder { owner: uuid::Uuid::new_v4().to_string().into(), lease },
+            holder: Holder { owner: format!("{address}/{}", &start[..8]).into(), lease },
             running: Arc::default(),
         }
     }
@@ -334,6 +337,7 @@ async fn stage(ctx: &Context, id: &str, file: ImportFile, holder: &Holder) -> an
     let mut tx = begin_step(ctx, id, holder).await?;
     db::imports::stage(&mut tx, id, &rows, &file.errors, file.failed_orders).await?;
     tx.commit().await?;
+    count_imported_orders("failed", usize::try_from(file.failed_orders).unwrap_or(0));
     tracing::info!(orders = rows.len(), errors = file.errors.len(), "import staged");
     Ok(())
 }
@@ -498,7 +502,7 @@ async fn settle(
     };
     let captured_changes: Vec<(i64, Option<&str>)> =
         captured.iter().map(|&order_id| (order_id, Some(REASON_PAYMENT_COMPLETED))).collect();
-    lifecycle::change_many(
+    let paid = lifecycle::change_many(
         &mut tx,
         OrderStatus::PaymentProcessing,
         OrderStatus::Paid,
@@ -513,7 +517,7 @@ async fn settle(
         refused.iter().map(|(order_id, detail)| (*order_id, payment_failed_reason(detail))).collect();
     let refused_changes: Vec<(i64, Option<&str>)> =
         reasons.iter().map(|(order_id, reason)| (*order_id, Some(reason.as_str()))).collect();
-    lifecycle::change_many(
+    let unpaid = lifecycle::change_many(
         &mut tx,
         OrderStatus::PaymentProcessing,
         OrderStatus::Pending,
@@ -544,6 +548,10 @@ async fn settle(
     db::imports::count_outcomes(&mut tx, id, succeeded.len() as i64, refused.len() as i64).await?;
     tx.commit().await?;
     ctx.outbox.wake();
+    lifecycle::count_status_changes(OrderStatus::Paid, paid.len());
+    lifecycle::count_status_changes(OrderStatus::Pending, unpaid.len());
+    count_imported_orders("succeeded", succeeded.len());
+    count_imported_orders("failed", refused.len());
     Ok(())
 }
 
@@ -574,6 +582,15 @@ async fn digests(ctx: &Context, id: &str) -> anyhow::Result<Vec<platform::api::n
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(rules::digests(id, &paid))
+}
+
+/// Counts an import's orders by their outcome (`succeeded`: paid; `failed`: refused by the
+/// file's rules or by the payment) in the metrics, once committed.
+fn count_imported_orders(outcome: &'static str, orders: usize) {
+    if orders > 0 {
+        metrics::counter!("import_orders_total", "service" => crate::metrics::SERVICE, "outcome" => outcome)
+            .increment(orders as u64);
+    }
 }
 
 fn millis(duration: Duration) -> i64 {

@@ -15,6 +15,7 @@ pub mod housekeeping;
 pub mod identity;
 pub mod importer;
 pub mod lifecycle;
+pub mod metrics;
 pub mod reconciler;
 pub mod routes;
 pub mod startup;

@@ -10,6 +10,7 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
+use platform::api::imports::NotifyMode;
 use platform::api::notifications::{
     BatchMessage, BatchNotification, NewEmail, NewNotificationBatch, OrderLine, OrderSummary, TemplateName,
 };
@@ -274,10 +275,10 @@ async fn apply(
     resolve_key: Option<&str>,
 ) -> ApiResult<Option<Order>> {
     let now = Utc::now();
+    let emails = emails_of_change(ctx, order, to).await?;
     let mut tx = ctx.db.write.begin().await?;
     let email_of = |_: i64, template: TemplateName| Some(email_for(order, template));
-    let moved =
-        change_many(&mut tx, order.status, to, &[(order.id, reason)], &email_of, Emails::EachOrder, now).await?;
+    let moved = change_many(&mut tx, order.status, to, &[(order.id, reason)], &email_of, emails, now).await?;
     if moved.is_empty() {
         return Ok(None);
     }
@@ -286,9 +287,26 @@ async fn apply(
     }
     tx.commit().await?;
     ctx.outbox.wake();
+    count_status_changes(to, 1);
     // The history table is the record; this line is for following a flow while debugging.
     tracing::debug!(order_id = order.id, from = order.status.as_str(), to = to.as_str(), "order status changed");
     Ok(Some(Order { status: to, updated_at: now, ..order.clone() }))
+}
+
+/// How one order's change to `to` sends its e-mails: each its own — except an imported order's
+/// confirmation, which its import's notify mode decides whichever path pays the order (the
+/// importer, or the payment webhook that got there first): none for `none`, and for `digest`
+/// none while the import runs, since its digest will list the order. An order paid after its
+/// digest import ended is confirmed on its own, as nothing else will tell the customer.
+async fn emails_of_change(ctx: &Context, order: &Order, to: OrderStatus) -> ApiResult<Emails<'static>> {
+    let Some(import_id) = order.batch_id.as_deref().filter(|_| to == OrderStatus::Paid) else {
+        return Ok(Emails::EachOrder);
+    };
+    let Some(import) = db::imports::fetch(&ctx.db.read, import_id).await? else { return Ok(Emails::EachOrder) };
+    Ok(match (import.notify()?, import.status()?.is_final()) {
+        (NotifyMode::PerOrder, _) | (NotifyMode::Digest, true) => Emails::EachOrder,
+        (NotifyMode::None, _) | (NotifyMode::Digest, false) => Emails::Skipped,
+    })
 }
 
 /// How the e-mails of a status change reach the outbox.
@@ -374,6 +392,15 @@ pub async fn change_many(
         }
     }
     Ok(moved.into_iter().map(|(id, _)| id).collect())
+}
+
+/// Counts `orders` changes to `to` in the metrics (`order_status_changes_total`), once they
+/// are committed.
+pub fn count_status_changes(to: OrderStatus, orders: usize) {
+    if orders > 0 {
+        metrics::counter!("order_status_changes_total", "service" => crate::metrics::SERVICE, "to" => to.as_str())
+            .increment(orders as u64);
+    }
 }
 
 /// E-mails as outbox rows of at most one Notification Service batch each, keyed `{prefix}-{n}`.

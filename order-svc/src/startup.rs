@@ -1,11 +1,13 @@
 //! Assembling the service: database and migrations, clients, router, outbox worker; then
 //! serving until told to stop. Tests build it on port 0 exactly as `main` does.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
 use platform::db::{Database, Pool};
+use platform::metrics::MetricsSource;
 use platform::outbox::{Outbox, OutboxWorker};
 use platform::webhook::WebhookSecrets;
 use platform::worker::Backoff;
@@ -77,6 +79,7 @@ impl Application {
                 Backoff { base: config.outbox.backoff.base, max: IMPORT_RETRY_MAX },
                 config.import_concurrency,
                 config.import_lease,
+                &format!("{}:{}", config.host, listener.local_addr()?.port()),
             ),
             verifier: identity.verifier(),
             identity,
@@ -85,9 +88,18 @@ impl Application {
         };
         let notifications =
             NotificationClient::new(&config.notification_service_url, config.notification_timeout, tokens);
-        let worker = OutboxWorker::new(db.write.clone(), OrderDelivery::new(core, notifications), config.outbox);
+        let worker = OutboxWorker::new(
+            crate::metrics::SERVICE,
+            db.write.clone(),
+            OrderDelivery::new(core, notifications),
+            config.outbox,
+        );
         let (api, openapi) = routes::router(state.clone());
-        let router = platform::http::finish(api, openapi, &routes::aliases(), db.read.clone(), &config.http);
+        let metrics = MetricsSource {
+            service: crate::metrics::SERVICE,
+            collect: Arc::new(crate::metrics::Gauges { db: db.clone() }),
+        };
+        let router = platform::http::finish(api, openapi, &routes::aliases(), db.read.clone(), metrics, &config.http);
         let port = listener.local_addr()?.port();
         Ok(Application {
             port,

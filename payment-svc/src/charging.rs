@@ -65,6 +65,7 @@ pub async fn pay(
     let claims = claim(&writer, &gateway, requests).await?;
     let answers = charge_owners(&gateway, &claims).await;
     let mut settled = record(&writer, &answers).await?;
+    crate::metrics::count_outcomes("pending", claims.iter().filter(|claim| matches!(claim, Claim::Owner(_))).count());
 
     // The owners' payments as they now stand, by request index; a replay within the call is
     // answered with a copy of its owner's.
@@ -215,6 +216,7 @@ async fn charge_owners(gateway: &Gateway, claims: &[Claim]) -> Vec<NewStatus> {
 async fn record(writer: &Pool, answers: &[NewStatus]) -> ApiResult<HashMap<i64, PaymentRow>> {
     let mut settled: HashMap<i64, PaymentRow> =
         db::settle_pending(writer, answers).await?.into_iter().map(|row| (row.id, row)).collect();
+    crate::metrics::count_settled(settled.values());
     // A webhook settled these first and its word stands: read them back from the writer, which
     // has seen it.
     let overtaken: Vec<i64> =

@@ -31,6 +31,7 @@ pub struct Config {
     /// when the service is on PostgreSQL (replicas on one machine share that file; set it to a
     /// PostgreSQL database of its own for replicas on several).
     pub gateway_database_url: Option<String>,
+    /// `OUTBOX_RETRY_BASE_MS`, `OUTBOX_BATCH_SIZE`, `OUTBOX_LEASE_SECS` (`OutboxSettings::from_env`).
     pub outbox: OutboxSettings,
     pub http: HttpSettings,
     /// `APP_ENV`: `development` (default) or `production`.
@@ -56,8 +57,7 @@ impl Config {
             .parse()
             .map_err(|err| anyhow::anyhow!("PAYMENT_GATEWAY_CAPTURE: {err}"))?;
 
-        let mut outbox = OutboxSettings::default();
-        outbox.backoff.base = Duration::from_millis(env_or("OUTBOX_RETRY_BASE_MS", 500)?);
+        let outbox = OutboxSettings::from_env()?;
 
         let environment = Environment::from_env()?;
         let order_service_url = env_string("ORDER_SERVICE_URL", "http://127.0.0.1:8000");

@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod gateway;
+pub mod metrics;
 pub mod outbox;
 pub mod routes;
 pub mod startup;

@@ -4,7 +4,10 @@
 use anyhow::Context;
 use axum::Router;
 use platform::api::auth::PAYMENT_SERVICE;
+use std::sync::Arc;
+
 use platform::db::{Database, Pool};
+use platform::metrics::MetricsSource;
 use platform::outbox::{Outbox, OutboxWorker};
 use platform::webhook::WebhookSecrets;
 use tokio::net::TcpListener;
@@ -52,12 +55,17 @@ impl Application {
             gateway_secrets: config.gateway_webhook_secrets.clone().into(),
         };
         let (api, openapi) = routes::router(state);
-        let router = platform::http::finish(api, openapi, routes::payments::ALIASES, db.read.clone(), &config.http);
+        let metrics = MetricsSource {
+            service: crate::metrics::SERVICE,
+            collect: Arc::new(crate::metrics::Gauges { db: db.clone() }),
+        };
+        let router =
+            platform::http::finish(api, openapi, routes::payments::ALIASES, db.read.clone(), metrics, &config.http);
         let signer = WebhookSecrets::parse(&config.order_webhook_secrets).context("ORDER_WEBHOOK_SECRETS")?;
         let delivery =
             PeerDelivery { orders: OrderClient::new(&config.order_service_url, config.order_webhook_timeout, signer) };
         // It claims rows with an UPDATE: a writer.
-        let worker = OutboxWorker::new(db.write.clone(), delivery, config.outbox);
+        let worker = OutboxWorker::new(crate::metrics::SERVICE, db.write.clone(), delivery, config.outbox);
         Ok(Application { port, listener, router, pool: db.write, outbox, worker, sweep })
     }
 

@@ -71,6 +71,7 @@ impl Sweep {
         // period.
         let settled: Vec<NewStatus> = answers.into_iter().flatten().collect();
         let recorded = db::settle_pending(&self.writer, &settled).await?;
+        crate::metrics::count_settled(&recorded);
         if !recorded.is_empty() {
             tracing::info!(settled = recorded.len(), "sweep settled payments left pending");
             self.outbox.wake();

@@ -1,7 +1,8 @@
 //! What every service's HTTP front looks like, assembled once: JSON 404/405/500 bodies,
-//! request ids, request tracing (with tickets kept out of the logs), the body-size limit,
-//! CORS for the dashboard, `/health`, `/ready`, `/openapi.json` with the security schemes,
-//! and the offline Swagger UI at `/docs`, which can authorise with a bearer token.
+//! request ids and trace context, request tracing (with tickets kept out of the logs), request
+//! metrics, the body-size limit, CORS for the dashboard, `/health`, `/ready`, `/metrics`,
+//! `/openapi.json` with the security schemes, and the offline Swagger UI at `/docs`, which can
+//! authorise with a bearer token.
 
 use std::time::Duration;
 
@@ -20,8 +21,10 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::api::{ErrorBody, IDEMPOTENCY_KEY_HEADER, REQUEST_ID_HEADER, TOTAL_COUNT_HEADER};
 use crate::error::ApiError;
+use crate::metrics::MetricsSource;
 use crate::openapi::Alias;
 use crate::telemetry;
+use crate::trace_context::{TraceContext, TRACEPARENT_HEADER};
 
 /// Settings of the HTTP front that differ between services or deployments.
 #[derive(Debug, Clone)]
@@ -40,23 +43,32 @@ pub fn finish(
     mut openapi: utoipa::openapi::OpenApi,
     aliases: &[Alias],
     pool: crate::db::Pool,
+    metrics: MetricsSource,
     settings: &HttpSettings,
 ) -> Router {
     add_security_schemes(&mut openapi);
     let document = crate::openapi::finish(openapi, aliases);
+    let service = metrics.service;
+    // Installed now, before the first request: what is recorded earlier would be lost.
+    crate::metrics::recorder();
     let probes = Router::new().route("/health", get(health)).route("/ready", get(ready)).with_state(pool);
-    api.merge(probes)
+    let metrics_page = Router::new().route("/metrics", get(crate::metrics::page)).with_state(metrics);
+    api.layer(axum::middleware::from_fn(move |request, next| crate::metrics::track_requests(service, request, next)))
+        .merge(probes)
+        .merge(metrics_page)
         .merge(SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", document))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(settings.body_limit))
         .layer(cors(&settings.cors_origins))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
-            let request_id = request.headers().get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
+            let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
+            let request_id = header(REQUEST_ID_HEADER).unwrap_or_default();
+            let trace_id = header(TRACEPARENT_HEADER).and_then(TraceContext::parse).map(|t| t.trace_id());
             let uri = loggable_uri(request.uri());
-            tracing::info_span!("http", method = %request.method(), uri = %uri, request_id)
+            tracing::info_span!("http", method = %request.method(), uri = %uri, request_id, trace_id = trace_id.unwrap_or_default())
         }))
-        .layer(axum::middleware::from_fn(telemetry::request_id_middleware))
+        .layer(axum::middleware::from_fn(telemetry::context_middleware))
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
             tracing::error!("handler panicked");
             ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
@@ -73,6 +85,7 @@ fn cors(origins: &[String]) -> CorsLayer {
             header::CONTENT_TYPE,
             HeaderName::from_static(IDEMPOTENCY_KEY_HEADER),
             HeaderName::from_static(REQUEST_ID_HEADER),
+            HeaderName::from_static(TRACEPARENT_HEADER),
         ])
         .expose_headers([HeaderName::from_static(TOTAL_COUNT_HEADER), HeaderName::from_static(REQUEST_ID_HEADER)])
         .max_age(Duration::from_secs(600))

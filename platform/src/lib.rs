@@ -27,6 +27,8 @@ pub mod http;
 #[cfg(feature = "server")]
 pub mod memory;
 #[cfg(feature = "server")]
+pub mod metrics;
+#[cfg(feature = "server")]
 pub mod openapi;
 #[cfg(feature = "server")]
 pub mod outbox;
@@ -36,6 +38,8 @@ pub mod peer;
 pub mod telemetry;
 #[cfg(feature = "test-support")]
 pub mod testing;
+#[cfg(feature = "server")]
+pub mod trace_context;
 #[cfg(feature = "server")]
 pub mod webhook;
 #[cfg(feature = "server")]

@@ -13,8 +13,9 @@
 //! another replica's claim has locked (`FOR UPDATE SKIP LOCKED`), so two never take one row.
 //!
 //! Every service's migrations create the table with the columns used here:
-//! `id, kind, payload, idempotency_key UNIQUE, request_id, attempts, next_attempt_at,
-//! last_error, created_at, delivered_at, dead_at`.
+//! `id, kind, payload, idempotency_key UNIQUE, request_id, traceparent, attempts,
+//! next_attempt_at, last_error, created_at, delivered_at, dead_at`. A row keeps the request id
+//! and the trace of the request that wrote it, and its delivery carries them on.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -27,7 +28,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::db::{now_millis, EpochMillis, Exec, Pool, RowsAffected, Transaction};
 use crate::on_db;
+use crate::telemetry::RequestContext;
 use crate::worker::{run_until_stopped, Backoff, Outcome};
+use tracing::Instrument;
 
 /// One effect waiting to be delivered.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -37,6 +40,7 @@ pub struct OutboxEntry {
     pub payload: String,
     pub idempotency_key: String,
     pub request_id: Option<String>,
+    pub traceparent: Option<String>,
     pub attempts: i64,
 }
 
@@ -94,9 +98,11 @@ impl Outbox {
     ) -> sqlx::Result<()> {
         let payload = serde_json::to_string(payload).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
         let request_id = crate::telemetry::current_request_id();
+        let traceparent = crate::telemetry::current_traceparent();
         on_db!(conn, |e| sqlx::query(
-            "INSERT INTO outbox (kind, payload, idempotency_key, request_id, attempts, next_attempt_at, created_at)
-             VALUES ($1, $2, $3, $4, 0, $5, $6)
+            "INSERT INTO outbox (kind, payload, idempotency_key, request_id, traceparent, attempts, next_attempt_at,
+                                 created_at)
+             VALUES ($1, $2, $3, $4, $7, 0, $5, $6)
              ON CONFLICT (idempotency_key) DO NOTHING",
         )
         .bind(kind)
@@ -105,6 +111,7 @@ impl Outbox {
         .bind(&request_id)
         .bind(EpochMillis(due_at))
         .bind(chrono::Utc::now())
+        .bind(&traceparent)
         .execute(e)
         .await
         .rows_affected())?;
@@ -153,6 +160,23 @@ pub struct OutboxSettings {
     pub idle_poll: Duration,
 }
 
+impl OutboxSettings {
+    /// The defaults, with what the environment sets: `OUTBOX_RETRY_BASE_MS` (500), the first
+    /// retry delay; `OUTBOX_BATCH_SIZE` (64), the rows delivered concurrently;
+    /// `OUTBOX_LEASE_SECS` (60), how long a replica's claim on a row holds — how soon a
+    /// replica that died mid-delivery has its rows taken over.
+    pub fn from_env() -> anyhow::Result<OutboxSettings> {
+        use crate::config::env_or;
+        let mut settings = OutboxSettings::default();
+        settings.backoff.base = Duration::from_millis(env_or("OUTBOX_RETRY_BASE_MS", 500u64)?);
+        settings.batch_size = env_or("OUTBOX_BATCH_SIZE", settings.batch_size)?;
+        anyhow::ensure!(settings.batch_size > 0, "OUTBOX_BATCH_SIZE must be positive");
+        settings.lease = Duration::from_secs(env_or("OUTBOX_LEASE_SECS", 60u64)?);
+        anyhow::ensure!(!settings.lease.is_zero(), "OUTBOX_LEASE_SECS must be positive");
+        Ok(settings)
+    }
+}
+
 impl Default for OutboxSettings {
     fn default() -> Self {
         OutboxSettings {
@@ -165,14 +189,16 @@ impl Default for OutboxSettings {
 }
 
 pub struct OutboxWorker<D> {
+    /// The service whose outbox it is, as the metrics name it.
+    service: &'static str,
     pool: Pool,
     deliver: Arc<D>,
     settings: OutboxSettings,
 }
 
 impl<D: Deliver> OutboxWorker<D> {
-    pub fn new(pool: Pool, deliver: D, settings: OutboxSettings) -> Self {
-        OutboxWorker { pool, deliver: Arc::new(deliver), settings }
+    pub fn new(service: &'static str, pool: Pool, deliver: D, settings: OutboxSettings) -> Self {
+        OutboxWorker { service, pool, deliver: Arc::new(deliver), settings }
     }
 
     /// Claims the due rows (up to a batch), delivers them concurrently and records each
@@ -195,7 +221,10 @@ impl<D: Deliver> OutboxWorker<D> {
 
         let results = futures::future::join_all(entries.iter().map(|entry| {
             let deliver = self.deliver.clone();
-            crate::telemetry::with_request_id(entry.request_id.clone(), async move { deliver.deliver(entry).await })
+            let context = RequestContext::stored(entry.request_id.clone(), entry.traceparent.as_deref());
+            let span = tracing::info_span!("outbox", kind = %entry.kind, outbox_id = entry.id,
+                request_id = entry.request_id.as_deref().unwrap_or_default(), trace_id = context.trace_id());
+            crate::telemetry::within(context, async move { deliver.deliver(entry).await }).instrument(span)
         }))
         .await;
 
@@ -203,6 +232,14 @@ impl<D: Deliver> OutboxWorker<D> {
         let mut delivered = Vec::with_capacity(entries.len());
         let mut failed = Vec::new();
         for (entry, result) in entries.iter().zip(results) {
+            let outcome = match &result {
+                Ok(()) => "delivered",
+                Err(DeliveryError::Retry(_)) => "retry",
+                Err(DeliveryError::Permanent(_)) => "dead",
+            };
+            metrics::counter!("outbox_delivery_attempts_total", "service" => self.service, "kind" => entry.kind.clone(),
+                "outcome" => outcome)
+            .increment(1);
             match result {
                 Ok(()) => delivered.push(entry.id),
                 Err(error) => failed.push((entry, error)),
@@ -289,7 +326,7 @@ const CLAIM_SQL: &str = "UPDATE outbox SET next_attempt_at = $1, attempts = atte
         SELECT id FROM outbox
         WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= $2
         ORDER BY next_attempt_at, id LIMIT $3 {lock})
-     RETURNING id, kind, payload, idempotency_key, request_id, attempts";
+     RETURNING id, kind, payload, idempotency_key, request_id, traceparent, attempts";
 
 /// Marks the rows `ids` delivered at `at`, in one statement (none when `ids` is empty). At
 /// most a batch of ids, so well within either backend's limit on bound parameters.
@@ -331,7 +368,8 @@ mod tests {
         let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect("sqlite::memory:").await.unwrap();
         sqlx::query(
             "CREATE TABLE outbox (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, payload TEXT NOT NULL,
-                idempotency_key TEXT NOT NULL UNIQUE, request_id TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+                idempotency_key TEXT NOT NULL UNIQUE, request_id TEXT, traceparent TEXT,
+                attempts INTEGER NOT NULL DEFAULT 0,
                 next_attempt_at INTEGER NOT NULL, last_error TEXT, created_at TEXT NOT NULL,
                 delivered_at TEXT, dead_at TEXT)",
         )
@@ -357,7 +395,7 @@ mod tests {
     #[tokio::test]
     async fn each_outcome_is_recorded_on_its_own_row() {
         let pool = pool_with(&["ok", "retry", "ok", "dead", "ok"]).await;
-        let worker = OutboxWorker::new(pool.clone(), ByKind, OutboxSettings::default());
+        let worker = OutboxWorker::new("test", pool.clone(), ByKind, OutboxSettings::default());
         assert_eq!(worker.try_execute_task().await.unwrap(), Outcome::Worked);
         let row = |kind: &str, delivered, dead, error: Option<&str>| {
             (kind.to_owned(), delivered, dead, error.map(str::to_owned))
@@ -385,7 +423,7 @@ mod tests {
         ];
         for (kinds, expected) in cases {
             let pool = pool_with(kinds).await;
-            let worker = OutboxWorker::new(pool.clone(), ByKind, OutboxSettings::default());
+            let worker = OutboxWorker::new("test", pool.clone(), ByKind, OutboxSettings::default());
             assert_eq!(worker.try_execute_task().await.unwrap(), Outcome::Worked);
             assert_eq!(counts(&pool).await.unwrap(), expected, "{kinds:?}");
         }

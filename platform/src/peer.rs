@@ -1,5 +1,5 @@
-//! Calling a peer service: one way to build the HTTP client, pass the request id on, and
-//! classify what came back. Each service's `clients/` build their typed clients on this.
+//! Calling a peer service: one way to build the HTTP client, pass the request id and the trace
+//! on, and classify what came back. Each service's `clients/` build their typed clients on this.
 
 use std::time::Duration;
 
@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 
 use crate::api::{ErrorBody, IDEMPOTENCY_KEY_HEADER, REQUEST_ID_HEADER};
 use crate::outbox::DeliveryError;
+use crate::trace_context::{TraceContext, TRACEPARENT_HEADER};
 
 /// A client for one peer, with the documented timeout for calls to it.
 pub fn http_client(timeout: Duration) -> reqwest::Client {
@@ -42,16 +43,20 @@ impl From<PeerError> for DeliveryError {
     }
 }
 
-/// Sends a request built for a peer, with the current request id and the given idempotency
-/// key, and reads the JSON answer.
+/// Sends a request built for a peer, with the current request id, a `traceparent` naming a span
+/// of the current trace, and the given idempotency key, and reads the JSON answer.
 pub async fn send<T: DeserializeOwned>(
     request: reqwest::RequestBuilder,
     idempotency_key: Option<&str>,
 ) -> Result<T, PeerError> {
     let mut request = request;
-    if let Some(id) = crate::telemetry::current_request_id() {
+    let context = crate::telemetry::current();
+    if let Some(id) = context.request_id {
         request = request.header(REQUEST_ID_HEADER, id);
     }
+    // A call made outside any request (a background round) starts a trace of its own.
+    let span = context.trace.map_or_else(TraceContext::new_root, |trace| trace.child());
+    request = request.header(TRACEPARENT_HEADER, span.to_string());
     if let Some(key) = idempotency_key {
         request = request.header(IDEMPOTENCY_KEY_HEADER, key);
     }

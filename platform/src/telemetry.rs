@@ -1,10 +1,11 @@
-//! Logs and the request id.
+//! Logs, the request id and the trace context.
 //!
-//! Every incoming request gets an `x-request-id` (the caller's, or a fresh UUID). It is in
-//! every log line of the request's span, returned in the response, and kept in a task-local
-//! so that an outgoing call to a peer service carries it on without threading it through
-//! every function. Outbox rows store it, so a retry an hour later still carries the id of the
-//! request that caused it.
+//! Every incoming request gets an `x-request-id` (the caller's, or a fresh UUID) and a place in
+//! a W3C trace (`traceparent`: a span below the caller's, or a new trace). Both are in every log
+//! line of the request's span (`request_id`, `trace_id`), the id is returned in the response,
+//! and both are kept in a task-local so that an outgoing call to a peer service carries them on
+//! without threading them through every function. Outbox rows store them, so a retry an hour
+//! later still belongs to the request — and the trace — that caused it.
 
 use axum::extract::Request;
 use axum::http::HeaderValue;
@@ -13,9 +14,29 @@ use axum::response::Response;
 use tracing_subscriber::EnvFilter;
 
 use crate::api::REQUEST_ID_HEADER;
+use crate::trace_context::{TraceContext, TRACEPARENT_HEADER};
+
+/// Who caused the work a task is doing: a request, or the request an outbox row came from.
+#[derive(Debug, Clone, Default)]
+pub struct RequestContext {
+    pub request_id: Option<String>,
+    pub trace: Option<TraceContext>,
+}
+
+impl RequestContext {
+    /// The context stored with an outbox row (`request_id`, `traceparent`), read back.
+    pub fn stored(request_id: Option<String>, traceparent: Option<&str>) -> RequestContext {
+        RequestContext { request_id, trace: traceparent.and_then(TraceContext::parse) }
+    }
+
+    /// The trace id to log, or empty.
+    pub fn trace_id(&self) -> String {
+        self.trace.map(|trace| trace.trace_id()).unwrap_or_default()
+    }
+}
 
 tokio::task_local! {
-    static REQUEST_ID: String;
+    static CONTEXT: RequestContext;
 }
 
 /// Installs the global subscriber: `RUST_LOG` filters (default `info`), `LOG_FORMAT=json`
@@ -27,21 +48,31 @@ pub fn init(default_filter: &str) {
     let _ = if json { builder.json().try_init() } else { builder.try_init() };
 }
 
+/// The context of the request (or outbox delivery) being handled by this task, if any.
+pub fn current() -> RequestContext {
+    CONTEXT.try_with(Clone::clone).unwrap_or_default()
+}
+
 /// The request id of the request (or outbox delivery) being handled by this task, if any.
 pub fn current_request_id() -> Option<String> {
-    REQUEST_ID.try_with(Clone::clone).ok()
+    CONTEXT.try_with(|context| context.request_id.clone()).ok().flatten()
 }
 
-/// Runs `fut` with `request_id` as the current request id.
-pub async fn with_request_id<F: std::future::Future>(request_id: Option<String>, fut: F) -> F::Output {
-    match request_id {
-        Some(id) => REQUEST_ID.scope(id, fut).await,
-        None => fut.await,
-    }
+/// This task's span of its trace as a `traceparent` value, to store with the work it leaves
+/// for later (an outbox row).
+pub fn current_traceparent() -> Option<String> {
+    CONTEXT.try_with(|context| context.trace.map(|trace| trace.to_string())).ok().flatten()
 }
 
-/// Middleware: makes sure the request has an id, scopes the handler with it, echoes it back.
-pub async fn request_id_middleware(mut request: Request, next: Next) -> Response {
+/// Runs `fut` within `context`.
+pub async fn within<F: std::future::Future>(context: RequestContext, fut: F) -> F::Output {
+    CONTEXT.scope(context, fut).await
+}
+
+/// Middleware: makes sure the request has an id and a span of a trace, scopes the handler with
+/// them, and echoes the id back. The request's `traceparent` is rewritten to this service's own
+/// span (a child of the caller's), which the request's log span then names.
+pub async fn context_middleware(mut request: Request, next: Next) -> Response {
     let id = request
         .headers()
         .get(REQUEST_ID_HEADER)
@@ -49,9 +80,19 @@ pub async fn request_id_middleware(mut request: Request, next: Next) -> Response
         .filter(|v| !v.is_empty() && v.len() <= 128)
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let trace = request
+        .headers()
+        .get(TRACEPARENT_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(TraceContext::parse)
+        .map_or_else(TraceContext::new_root, |caller| caller.child());
     let header = HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("invalid"));
     request.headers_mut().insert(REQUEST_ID_HEADER, header.clone());
-    let mut response = REQUEST_ID.scope(id, next.run(request)).await;
+    if let Ok(value) = HeaderValue::from_str(&trace.to_string()) {
+        request.headers_mut().insert(TRACEPARENT_HEADER, value);
+    }
+    let context = RequestContext { request_id: Some(id), trace: Some(trace) };
+    let mut response = CONTEXT.scope(context, next.run(request)).await;
     response.headers_mut().insert(REQUEST_ID_HEADER, header);
     response
 }
@@ -68,6 +109,6 @@ where
     F::Output: Send + 'static,
 {
     use tracing::Instrument;
-    let task = tokio::spawn(with_request_id(current_request_id(), work).instrument(tracing::Span::current()));
+    let task = tokio::spawn(within(current(), work).instrument(tracing::Span::current()));
     task.await.map_err(|err| anyhow::anyhow!("a detached task failed: {err}"))
 }

@@ -112,6 +112,7 @@ async fn accept(
     let row = match db::insert(&state.db.write, &accepted, key.as_ref(), chrono::Utc::now()).await? {
         Some(row) => {
             state.sender_wake.notify_one();
+            crate::metrics::count("queued", 1);
             row
         }
         None => {
@@ -175,6 +176,7 @@ pub async fn create_batch(
     };
     if !stored.inserted.is_empty() {
         state.sender_wake.notify_one();
+        crate::metrics::count("queued", stored.inserted.len());
     }
     Ok((StatusCode::ACCEPTED, Json(batch::outcome(items, &plan, &stored)?)))
 }

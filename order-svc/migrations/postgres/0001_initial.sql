@@ -1,4 +1,4 @@
--- The Order Service's schema on PostgreSQL: what migrations/sqlite/0001…0007 build, in one step.
+-- The Order Service's schema on PostgreSQL: what migrations/sqlite/0001…0008 build, in one step.
 -- Orders with their items and status history, the outbox of effects on the Payment and
 -- Notification services, bulk imports, identity (people, sessions, API keys, signing keys,
 -- sign-in failures, webhook receipts) and the Idempotency-Keys of order creations. Ids and money
@@ -56,6 +56,7 @@ CREATE TABLE outbox (
     payload         TEXT        NOT NULL,
     idempotency_key TEXT        NOT NULL UNIQUE,
     request_id      TEXT,
+    traceparent     TEXT,
     attempts        BIGINT      NOT NULL DEFAULT 0,
     next_attempt_at TIMESTAMPTZ NOT NULL,
     last_error      TEXT,

@@ -512,3 +512,22 @@ pub async fn outcome_counts(conn: impl Exec<'_>, id: &str) -> sqlx::Result<(i64,
         .fetch_one(e)
         .await)
 }
+
+/// How the imports stand, for the metrics: how many are in each status, and how many orders
+/// the running ones have still to process.
+pub struct Progress {
+    pub by_status: Vec<(String, i64)>,
+    pub orders_remaining: i64,
+}
+
+pub async fn progress(pool: &Pool) -> sqlx::Result<Progress> {
+    let by_status: Vec<(String, i64)> =
+        on_db!(pool, |e| sqlx::query_as("SELECT status, COUNT(*) FROM imports GROUP BY status").fetch_all(e).await)?;
+    let orders_remaining: i64 = on_db!(pool, |e| sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(total_orders - processed_orders), 0) AS BIGINT) FROM imports
+         WHERE status IN ('queued', 'validating', 'processing') AND dry_run = FALSE"
+    )
+    .fetch_one(e)
+    .await)?;
+    Ok(Progress { by_status, orders_remaining })
+}

@@ -306,6 +306,11 @@ pub struct RowCounts {
 }
 
 impl TestPlatform {
+    /// The settings the services were started with.
+    pub fn configs(&self) -> &Configs {
+        &self.configs
+    }
+
     pub fn order_url(&self, path: &str) -> String {
         format!("{}{path}", self.order_address)
     }

@@ -643,3 +643,42 @@ async fn payments_the_gateway_leaves_pending_keep_the_import_processing_until_th
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].order_ref.as_deref(), Some("LATER-2"));
 }
+
+#[tokio::test]
+async fn orders_the_payment_webhook_pays_first_keep_their_imports_notify_mode() {
+    let app = spawn_platform_with(|c| c.payment.gateway.capture = payment_svc::gateway::CaptureMode::Deferred).await;
+    let app_ref = &app;
+    for (notify, tag) in [("none", "QUIET"), ("digest", "SUMMED")] {
+        let accepted = app.start_import(&generated(2, 1, tag), &format!("?notify={notify}")).await;
+        let id = accepted.id.as_str();
+        let orders = wait_for("the orders created", PATIENCE, || async move {
+            let orders = app_ref.orders_of_batch(id).await;
+            (orders.len() == 2).then_some(orders)
+        })
+        .await;
+        // The gateway settles them through its webhook, while the import waits for them.
+        for order in &orders {
+            let payment = wait_for("the payment", PATIENCE, || async move {
+                let response = app_ref.payment_for(order.id).await;
+                (response.status() == 200).then_some(())?;
+                response.json::<platform::api::payments::Payment>().await.ok()
+            })
+            .await;
+            let event = serde_json::json!({"transaction_id": payment.transaction_id, "status": "completed"});
+            assert_eq!(app.gateway_event(&event).await.status(), 200);
+        }
+        assert_eq!(app.wait_for_import(id, PATIENCE).await.status, ImportStatus::Completed);
+        app.wait_until_outboxes_drained().await;
+        for order in &orders {
+            assert_eq!(app.order(order.id).await.status, OrderStatus::Paid);
+            assert_eq!(
+                app.notification_count(order.id, TemplateName::OrderConfirmation).await,
+                0,
+                "notify={notify}: the webhook that paid it sent no confirmation of its own"
+            );
+        }
+        let digests = app.notification_count(orders[0].id, TemplateName::OrderDigest).await
+            + app.notification_count(orders[1].id, TemplateName::OrderDigest).await;
+        assert_eq!(digests, usize::from(notify == "digest") * 2, "notify={notify}: one digest per customer");
+    }
+}

@@ -12,6 +12,7 @@ mod idempotency;
 mod imports;
 mod listing;
 mod migrations;
+mod observability;
 mod orders;
 mod payment_failures;
 mod reconciliation;

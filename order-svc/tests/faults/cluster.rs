@@ -3,6 +3,10 @@
 //! databases: `platform::testing`), so that a test can kill one with SIGKILL at the moment it
 //! chooses and start it again on the same port and data, as a crash and a restart would. Their
 //! logs are kept in the temporary folder and printed when a test fails.
+//!
+//! `Cluster::start_replicated` runs two replicas of each service on one PostgreSQL instead,
+//! behind HAProxy (`.ci/haproxy.cfg`, as `make run-replicas` does): every address a client or a
+//! peer uses is the balancer's, and a test kills one replica at a time.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -29,6 +33,15 @@ pub enum Service {
 impl Service {
     pub const ALL: [Service; 3] = [Service::Order, Service::Payment, Service::Notification];
 
+    /// How its settings are named: `ORDER_…`, `PAYMENT_…`, `NOTIFICATION_…`.
+    fn prefix(self) -> &'static str {
+        match self {
+            Service::Order => "ORDER",
+            Service::Payment => "PAYMENT",
+            Service::Notification => "NOTIFICATION",
+        }
+    }
+
     fn binary(self) -> &'static str {
         match self {
             Service::Order => "order-svc",
@@ -38,30 +51,39 @@ impl Service {
     }
 }
 
+/// One process of a service: the service and which of its replicas (0 when there is one).
+pub type Replica = (Service, usize);
+
 pub struct Cluster {
     dir: TempDir,
     /// Each database's URL, by name (`order`, `payment`, `notification`, `payment-gateway`).
     databases: HashMap<&'static str, String>,
+    /// Where each service is reached: its one process's port, or the balancer's.
     ports: HashMap<Service, u16>,
+    /// Each process's own port.
+    replica_ports: HashMap<Replica, u16>,
     env: Vec<(String, String)>,
     /// Settings of one service only, on top of `env`, from its next start on.
     overrides: HashMap<Service, Vec<(String, String)>>,
-    running: HashMap<Service, Child>,
+    running: HashMap<Replica, Child>,
+    balancer: Option<Child>,
     pub http: reqwest::Client,
     api_key: String,
 }
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        for child in self.running.values_mut() {
+        for child in self.running.values_mut().chain(self.balancer.as_mut()) {
             let _ = child.kill();
             let _ = child.wait();
         }
         if std::thread::panicking() {
-            for service in Service::ALL {
-                let log = std::fs::read_to_string(self.log_path(service)).unwrap_or_default();
+            let mut replicas: Vec<Replica> = self.replica_ports.keys().copied().collect();
+            replicas.sort_by_key(|(service, n)| (service.binary(), *n));
+            for replica in replicas {
+                let log = std::fs::read_to_string(self.log_path(replica)).unwrap_or_default();
                 let tail: Vec<&str> = log.lines().rev().take(40).collect();
-                eprintln!("---- {} (last lines) ----", service.binary());
+                eprintln!("---- {} (last lines) ----", self.log_path(replica).display());
                 for line in tail.into_iter().rev() {
                     eprintln!("{line}");
                 }
@@ -85,21 +107,44 @@ fn free_port() -> u16 {
 }
 
 impl Cluster {
-    /// The three services, started, with `settings` (environment variables) on top of the
-    /// tests' own: quick retries, a fast sender, short timeouts.
+    /// The three services, one process each on the run's backend, started, with `settings`
+    /// (environment variables) on top of the tests' own: quick retries, a fast sender, short
+    /// timeouts.
     pub async fn start(settings: &[(&str, &str)]) -> Cluster {
         let dir = TempDir::new().expect("a temporary folder");
-        let ports: HashMap<Service, u16> = Service::ALL.into_iter().map(|s| (s, free_port())).collect();
-        let url = |service: Service| format!("http://127.0.0.1:{}", ports[&service]);
         let mut databases = HashMap::new();
         for name in ["order", "payment", "notification", "payment-gateway"] {
             databases.insert(name, platform::testing::database_url(dir.path(), name).await);
         }
+        Cluster::launch(dir, databases, 1, settings).await
+    }
+
+    /// Two replicas of each service on one PostgreSQL (the `TEST_POSTGRES_URL` server, whatever
+    /// the run's backend), behind HAProxy, started, with `settings` on top of the tests' own.
+    pub async fn start_replicated(settings: &[(&str, &str)]) -> Cluster {
+        let dir = TempDir::new().expect("a temporary folder");
+        let mut databases = HashMap::new();
+        for name in ["order", "payment", "notification", "payment-gateway"] {
+            databases.insert(name, platform::testing::postgres_database_url(name).await);
+        }
+        Cluster::launch(dir, databases, 2, settings).await
+    }
+
+    async fn launch(
+        dir: TempDir,
+        databases: HashMap<&'static str, String>,
+        replicas: usize,
+        settings: &[(&str, &str)],
+    ) -> Cluster {
+        let ports: HashMap<Service, u16> = Service::ALL.into_iter().map(|s| (s, free_port())).collect();
+        let replica_ports: HashMap<Replica, u16> = Service::ALL
+            .into_iter()
+            .flat_map(|service| (0..replicas).map(move |n| (service, n)))
+            .map(|replica| (replica, if replicas == 1 { ports[&replica.0] } else { free_port() }))
+            .collect();
+        let url = |service: Service| format!("http://127.0.0.1:{}", ports[&service]);
         let db = |name: &str| databases[name].clone();
         let mut env: Vec<(String, String)> = [
-            ("ORDER_SERVICE_PORT", ports[&Service::Order].to_string()),
-            ("PAYMENT_SERVICE_PORT", ports[&Service::Payment].to_string()),
-            ("NOTIFICATION_SERVICE_PORT", ports[&Service::Notification].to_string()),
             ("ORDER_SERVICE_URL", url(Service::Order)),
             ("PAYMENT_SERVICE_URL", url(Service::Payment)),
             ("NOTIFICATION_SERVICE_URL", url(Service::Notification)),
@@ -140,23 +185,59 @@ impl Cluster {
             dir,
             databases,
             ports,
+            replica_ports,
             env,
             overrides: HashMap::new(),
             running: HashMap::new(),
+            balancer: None,
             http,
             api_key: String::new(),
         };
+        if replicas > 1 {
+            cluster.start_balancer().await;
+        }
         // The Payment and Notification Services fetch the Order Service's keys when they meet
         // a token: the Order Service first.
         for service in [Service::Order, Service::Payment, Service::Notification] {
-            cluster.start_service(service).await;
+            for n in 0..replicas {
+                cluster.start_replica((service, n)).await;
+            }
         }
         cluster.api_key = cluster.create_api_key().await;
         cluster
     }
 
-    fn log_path(&self, service: Service) -> PathBuf {
-        self.dir.path().join(format!("{}.log", service.binary()))
+    /// HAProxy with `.ci/haproxy.cfg`, on the services' ports, in front of the replicas.
+    async fn start_balancer(&mut self) {
+        let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.ci/haproxy.cfg");
+        let mut addresses: Vec<(String, String)> = Service::ALL
+            .into_iter()
+            .map(|service| (format!("{}_PORT", service.prefix()), self.ports[&service].to_string()))
+            .collect();
+        for (&(service, n), port) in &self.replica_ports {
+            addresses.push((format!("{}_{}", service.prefix(), n + 1), format!("127.0.0.1:{port}")));
+        }
+        let log = std::fs::File::create(self.dir.path().join("haproxy.log")).expect("a log");
+        let child = Command::new("haproxy")
+            .arg("-f")
+            .arg(&config)
+            .arg("-db")
+            .envs(addresses)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("a log"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot start haproxy (make test installs it): {err}"));
+        self.balancer = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.ports[&Service::Order])).is_err() {
+            assert!(Instant::now() < deadline, "haproxy did not listen");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    fn log_path(&self, (service, n): Replica) -> PathBuf {
+        self.dir.path().join(format!("{}-{n}.log", service.binary()))
     }
 
     pub fn url(&self, service: Service, path: &str) -> String {
@@ -167,22 +248,30 @@ impl Cluster {
         self.dir.path()
     }
 
-    /// Starts `service` and waits until it answers.
+    /// Starts `service` (its one process) and waits until it answers.
     pub async fn start_service(&mut self, service: Service) {
-        assert!(!self.running.contains_key(&service), "{service:?} runs already");
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.log_path(service)).expect("a log");
+        self.start_replica((service, 0)).await;
+    }
+
+    /// Starts one process of a service and waits until it answers.
+    pub async fn start_replica(&mut self, replica: Replica) {
+        let (service, _) = replica;
+        assert!(!self.running.contains_key(&replica), "{replica:?} runs already");
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.log_path(replica)).expect("a log");
+        let port = self.replica_ports[&replica].to_string();
         let child = Command::new(binary_of(service))
             .envs(self.env.iter().map(|(name, value)| (name.as_str(), value.as_str())))
             .envs(
                 self.overrides.get(&service).into_iter().flatten().map(|(name, value)| (name.as_str(), value.as_str())),
             )
+            .env(format!("{}_SERVICE_PORT", service.prefix()), port)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("a log"))
             .stderr(log)
             .spawn()
             .unwrap_or_else(|err| panic!("cannot start {}: {err}", service.binary()));
-        self.running.insert(service, child);
-        let health = self.url(service, "/health");
+        self.running.insert(replica, child);
+        let health = format!("http://127.0.0.1:{}/health", self.replica_ports[&replica]);
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Ok(response) = self.http.get(&health).timeout(Duration::from_secs(1)).send().await {
@@ -202,11 +291,22 @@ impl Cluster {
         settings.push((name.to_owned(), value.to_owned()));
     }
 
-    /// Kills `service` with SIGKILL — no shutdown, no last write — and waits until it is gone.
+    /// Kills `service` (its one process) with SIGKILL — no shutdown, no last write — and waits
+    /// until it is gone.
     pub fn kill(&mut self, service: Service) {
-        let mut child = self.running.remove(&service).unwrap_or_else(|| panic!("{service:?} is not running"));
+        self.kill_replica((service, 0));
+    }
+
+    /// Kills one process of a service with SIGKILL and waits until it is gone.
+    pub fn kill_replica(&mut self, replica: Replica) {
+        let mut child = self.running.remove(&replica).unwrap_or_else(|| panic!("{replica:?} is not running"));
         child.kill().expect("SIGKILL");
         child.wait().expect("the process ends");
+    }
+
+    /// The port of one process of a service.
+    pub fn replica_port(&self, replica: Replica) -> u16 {
+        self.replica_ports[&replica]
     }
 
     async fn create_api_key(&self) -> String {

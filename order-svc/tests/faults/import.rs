@@ -11,27 +11,28 @@ use crate::settled::assert_settled;
 const ORDERS: usize = 10_000;
 const PATIENCE: Duration = Duration::from_secs(300);
 
-/// `ORDERS` one-line orders, each for its own customer.
-fn file() -> Vec<u8> {
+/// `orders` one-line orders, each for its own customer, referenced `{prefix}-{n}`.
+pub fn file(orders: usize, prefix: &str) -> Vec<u8> {
     let mut text = String::from("order_ref,customer_email,customer_name,product_name,quantity,unit_price,currency");
-    for n in 0..ORDERS {
-        text.push_str(&format!("\nKILL-{n},c{n}@example.jp,顧客{n},商品,{},{},JPY", n % 3 + 1, 500 + n % 7 * 100));
+    for n in 0..orders {
+        text.push_str(&format!("\n{prefix}-{n},c{n}@example.jp,顧客{n},商品,{},{},JPY", n % 3 + 1, 500 + n % 7 * 100));
     }
     text.push('\n');
     text.into_bytes()
 }
 
-async fn upload(cluster: &Cluster, token: &str) -> String {
+/// Uploads `file` as an import whose notifications are `notify`; returns the import's id.
+pub async fn upload(cluster: &Cluster, token: &str, file: &[u8], notify: &str) -> String {
     let boundary = "----faults-import-boundary";
     let mut body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"orders.csv\"\r\nContent-Type: text/csv\r\n\r\n"
     )
     .into_bytes();
-    body.extend_from_slice(&file());
+    body.extend_from_slice(file);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     let response = cluster
         .http
-        .post(cluster.url(Service::Order, "/api/v1/orders/imports"))
+        .post(cluster.url(Service::Order, &format!("/api/v1/orders/imports?notify={notify}")))
         .bearer_auth(token)
         .header("Content-Type", format!("multipart/form-data; boundary={boundary}"))
         .body(body)
@@ -44,7 +45,7 @@ async fn upload(cluster: &Cluster, token: &str) -> String {
 }
 
 /// The import's processed orders, as its own page says (None while the service is down).
-async fn processed(cluster: &Cluster, token: &str, id: &str) -> Result<(i64, String), String> {
+pub async fn processed(cluster: &Cluster, token: &str, id: &str) -> Result<(i64, String), String> {
     let import: Value = cluster
         .http
         .get(cluster.url(Service::Order, &format!("/api/v1/orders/imports/{id}")))
@@ -74,7 +75,7 @@ async fn wait_for_processed(cluster: &Cluster, token: &str, id: &str, at_least: 
 async fn a_ten_thousand_order_import_survives_sigkills_of_every_service() {
     let mut cluster = Cluster::start(&[("PAYMENT_GATEWAY_LATENCY_MS", "20")]).await;
     let token = cluster.token().await.expect("a token");
-    let id = upload(&cluster, &token).await;
+    let id = upload(&cluster, &token, &file(ORDERS, "KILL"), "per_order").await;
 
     wait_for_processed(&cluster, &token, &id, 1_500).await;
     cluster.kill(Service::Order);

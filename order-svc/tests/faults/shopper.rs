@@ -66,6 +66,38 @@ impl Shopper {
         }
     }
 
+    /// Marks paid order `id` shipped, asking until the service answers; true when it is shipped
+    /// (by this call or an earlier attempt of it), false when the order is not paid.
+    pub async fn ship(&self, id: i64, patience: Duration) -> bool {
+        let url = format!("{}{id}/status", self.orders);
+        let deadline = Instant::now() + patience;
+        loop {
+            let sent = self
+                .http
+                .put(&url)
+                .bearer_auth(&self.token)
+                .json(&json!({"status": "shipped"}))
+                .timeout(Duration::from_secs(10))
+                .send()
+                .await;
+            let last = match sent {
+                Ok(response) if response.status() == 200 => return true,
+                Ok(response) if response.status() == 409 => {
+                    let text = response.text().await.unwrap_or_default();
+                    return text.contains("from 'shipped'");
+                }
+                Ok(response) if response.status().is_server_error() => response.status().to_string(),
+                Ok(response) => {
+                    let status = response.status();
+                    panic!("shipping {id} refused with {status}: {}", response.text().await.unwrap_or_default())
+                }
+                Err(err) => err.to_string(),
+            };
+            assert!(Instant::now() < deadline, "order {id} still not shipped after {patience:?}: {last}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// Asks for order `id` to be cancelled until the service answers; true when this call
     /// (or an earlier attempt of it that died with the service) cancelled it. An order still
     /// waiting for its payment is asked again once the payment is decided.

@@ -1,4 +1,4 @@
--- The Payment Service's schema on PostgreSQL: what migrations/sqlite/0001…0003 build, in one
+-- The Payment Service's schema on PostgreSQL: what migrations/sqlite/0001…0004 build, in one
 -- step. Payments, their refunds, what the gateway reported, the signatures of its recent
 -- webhooks, and the outbox of webhooks owed to the Order Service. Ids and money are BIGINT
 -- (whole yen), instants TIMESTAMPTZ.
@@ -15,8 +15,10 @@ CREATE TABLE payments (
     transaction_id  TEXT        NOT NULL UNIQUE,
     failure_reason  TEXT,
     idempotency_key TEXT        UNIQUE,
-    -- The request that made the last change, carried on to its webhook (see the trigger).
+    -- The request that made the last change, and its trace, carried on to its webhook (see the
+    -- trigger).
     request_id      TEXT,
+    traceparent     TEXT,
     -- When the sweep (src/sweep.rs) last asked the gateway about this pending payment.
     checked_at      TIMESTAMPTZ,
     created_at      TIMESTAMPTZ NOT NULL,
@@ -61,6 +63,7 @@ CREATE TABLE outbox (
     payload         TEXT        NOT NULL,
     idempotency_key TEXT        NOT NULL UNIQUE,
     request_id      TEXT,
+    traceparent     TEXT,
     attempts        BIGINT      NOT NULL DEFAULT 0,
     next_attempt_at TIMESTAMPTZ NOT NULL,
     last_error      TEXT,
@@ -77,7 +80,7 @@ CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE delivered_at IS NULL A
 -- announced once (a repeat of it re-arms the same row: see routes::webhooks).
 CREATE FUNCTION payments_status_webhook() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO outbox (kind, payload, idempotency_key, request_id, attempts, next_attempt_at, created_at)
+    INSERT INTO outbox (kind, payload, idempotency_key, request_id, traceparent, attempts, next_attempt_at, created_at)
     VALUES (
         'order_webhook',
         json_build_object(
@@ -91,6 +94,7 @@ BEGIN
         )::text,
         'payment-' || NEW.id || '-' || NEW.status,
         NEW.request_id,
+        NEW.traceparent,
         0,
         now(),
         now()

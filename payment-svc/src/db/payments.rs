@@ -293,11 +293,13 @@ async fn settle_ids(
     now: DateTime<Utc>,
 ) -> sqlx::Result<Vec<PaymentRow>> {
     let request_id = platform::telemetry::current_request_id();
+    let traceparent = platform::telemetry::current_traceparent();
     on_db!(conn, |e| {
         let mut query = QueryBuilder::new("UPDATE payments SET status = ");
         query.push_bind(statement.status.as_str()).push(", failure_reason = ").push_bind(statement.failure_reason);
         query.push(", updated_at = ").push_bind(now);
         query.push(", request_id = ").push_bind(&request_id);
+        query.push(", traceparent = ").push_bind(&traceparent);
         query.push(" WHERE status = 'pending' AND id IN (");
         let mut list = query.separated(", ");
         for id in &statement.ids {
@@ -322,8 +324,9 @@ pub async fn settle_pending_transaction(
     failure_reason: Option<&str>,
 ) -> sqlx::Result<Option<(i64, i64)>> {
     let request_id = platform::telemetry::current_request_id();
+    let traceparent = platform::telemetry::current_traceparent();
     on_db!(conn, |e| sqlx::query_as(
-        "UPDATE payments SET status = $1, failure_reason = $2, updated_at = $3, request_id = $5
+        "UPDATE payments SET status = $1, failure_reason = $2, updated_at = $3, request_id = $5, traceparent = $6
          WHERE transaction_id = $4 AND status = 'pending'
          RETURNING id, order_id",
     )
@@ -332,6 +335,7 @@ pub async fn settle_pending_transaction(
     .bind(Utc::now())
     .bind(transaction_id)
     .bind(&request_id)
+    .bind(&traceparent)
     .fetch_optional(e)
     .await)
 }
@@ -341,14 +345,16 @@ pub async fn settle_pending_transaction(
 #[tracing::instrument(skip_all, fields(payment_id))]
 pub async fn mark_refunded(conn: impl Exec<'_>, payment_id: i64) -> sqlx::Result<Option<i64>> {
     let request_id = platform::telemetry::current_request_id();
+    let traceparent = platform::telemetry::current_traceparent();
     on_db!(conn, |e| sqlx::query_scalar(
-        "UPDATE payments SET status = 'refunded', updated_at = $1, request_id = $3
+        "UPDATE payments SET status = 'refunded', updated_at = $1, request_id = $3, traceparent = $4
          WHERE id = $2 AND status = 'completed'
          RETURNING amount",
     )
     .bind(Utc::now())
     .bind(payment_id)
     .bind(&request_id)
+    .bind(&traceparent)
     .fetch_optional(e)
     .await)
 }
@@ -411,6 +417,11 @@ pub async fn announce_again(conn: impl Exec<'_>, payment_id: i64, status: Paymen
     .rows_affected()
     })?;
     Ok(rearmed == 1)
+}
+
+/// How many payments are pending (awaiting the gateway's answer), for the metrics.
+pub async fn count_pending(pool: &Pool) -> sqlx::Result<i64> {
+    on_db!(pool, |e| sqlx::query_scalar("SELECT COUNT(*) FROM payments WHERE status = 'pending'").fetch_one(e).await)
 }
 
 #[cfg(test)]

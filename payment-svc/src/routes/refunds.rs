@@ -65,6 +65,7 @@ pub async fn create_refund(
             Ok(_) => {
                 tx.commit().await?;
                 state.outbox.wake();
+                crate::metrics::count_outcomes("refunded", 1);
             }
             // Unreachable while the status guard holds; kept a 409 rather than a 500.
             Err(err) if is_unique_violation(&err) => {

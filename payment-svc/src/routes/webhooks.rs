@@ -84,6 +84,7 @@ pub async fn gateway_webhook(
             gateway_events::record(&mut tx, payment_id, status, reason, GatewayEventOutcome::Applied, None).await?;
             tx.commit().await?;
             state.outbox.wake();
+            crate::metrics::count_outcomes(status.as_str(), 1);
             tracing::info!(payment_id, order_id, status = status.as_str(), "payment settled by the gateway");
             payment_id
         }

@@ -1,0 +1,209 @@
+//! Two replicas of every service on one PostgreSQL, behind HAProxy, sharing the work: shoppers
+//! place, ship and cancel orders through the balancer while an import runs, and one replica of
+//! each service is SIGKILLed mid-run — the order replica that runs the import among them —
+//! then started again. Once everything settles, every invariant of `settled` holds, every key
+//! made exactly one order, the import finished on the surviving replica, and the two
+//! notification senders together never went above the rate limit (NFR-008: 10 per second).
+//!
+//! Needs PostgreSQL (`TEST_POSTGRES_URL`) and HAProxy, whatever the run's backend: `make test`
+//! provides both and runs this test once, in its SQLite pass.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use platform::on_db;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::cluster::{Cluster, Service};
+use crate::import::{file, processed, upload};
+use crate::settled::assert_settled;
+use crate::shopper::{order_body, Shopper};
+
+const LOAD: Duration = Duration::from_secs(12);
+const SHOPPERS: usize = 4;
+const IMPORT_ORDERS: usize = 3_000;
+const RATE_PER_SEC: f64 = 10.0;
+const PATIENCE: Duration = Duration::from_secs(150);
+
+/// What one shopper did: key → order id, and the orders it shipped and cancelled.
+#[derive(Default)]
+struct Receipts {
+    orders: Vec<(String, i64)>,
+    shipped: Vec<i64>,
+    cancelled: Vec<i64>,
+}
+
+async fn shop(shopper: Shopper, name: String, seed: u64, until: Instant) -> Receipts {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut receipts = Receipts::default();
+    let mut n = 0;
+    while Instant::now() < until {
+        n += 1;
+        let key = format!("{name}-{n}");
+        let lines: Vec<(i64, i64)> =
+            (0..rng.random_range(1..=3)).map(|_| (rng.random_range(1..=5), rng.random_range(1..=200) * 100)).collect();
+        let order = shopper.place(&key, &order_body(&name, &lines), PATIENCE).await;
+        let id = order["id"].as_i64().expect("an order id");
+        receipts.orders.push((key, id));
+        let next: f64 = rng.random();
+        if next < 0.25 {
+            if shopper.cancel(id, PATIENCE).await {
+                receipts.cancelled.push(id);
+            }
+        } else if next < 0.55 && order["status"] == "paid" && shopper.ship(id, PATIENCE).await {
+            receipts.shipped.push(id);
+        }
+        // A steady trickle, not a flood: the e-mails it causes drain at 10 a second.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    receipts
+}
+
+/// Waits until import `id` processes orders, and returns the port of the Order Service replica
+/// that runs it (its lease's owner names it: `host:port/start`).
+async fn wait_for_runner(cluster: &Cluster, token: &str, id: &str) -> u16 {
+    let order = cluster.database("order").await;
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let (done, status) = processed(cluster, token, id).await.unwrap_or_default();
+        assert!(done < IMPORT_ORDERS as i64, "the import ended before its runner could be killed");
+        if status == "processing" && done > 0 {
+            let owner: Option<String> =
+                on_db!(&order, |e| sqlx::query_scalar("SELECT lease_owner FROM imports WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(e)
+                    .await)
+                .expect("the import's row");
+            let port = owner.as_deref().and_then(|owner| owner.split('/').next()?.rsplit(':').next()?.parse().ok());
+            return port.unwrap_or_else(|| panic!("a running import names its runner: {owner:?}"));
+        }
+        assert!(Instant::now() < deadline, "the import did not start processing: {status}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn two_replicas_of_every_service_share_the_work_and_lose_nothing_when_one_of_each_is_killed() {
+    let seed = std::env::var("FAULTS_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(rand::random::<u64>);
+    eprintln!("replicas seed: {seed} (FAULTS_SEED={seed} repeats this run's choices)");
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut cluster = Cluster::start_replicated(&[
+        // Slow enough a gateway that the import is still running when its runner is killed.
+        ("PAYMENT_GATEWAY_LATENCY_MS", "150"),
+        ("PAYMENT_GATEWAY_DECLINE_RATE", "0.1"),
+        ("NOTIFICATION_RATE_PER_SEC", "10"),
+        // A killed replica's claims are taken over soon: its outbox rows, its import.
+        ("OUTBOX_LEASE_SECS", "5"),
+        ("IMPORT_LEASE_SECS", "3"),
+    ])
+    .await;
+    let token = cluster.token().await.expect("a token");
+
+    let started = Instant::now();
+    let until = started + LOAD;
+    let mut shoppers = Vec::new();
+    for n in 0..SHOPPERS {
+        let shopper = cluster.shopper().await;
+        shoppers.push(tokio::spawn(shop(shopper, format!("replica-shopper{n}"), rng.random(), until)));
+    }
+    let import = upload(&cluster, &token, &file(IMPORT_ORDERS, "REPLICA"), "none").await;
+
+    // One replica of each, mid-run: first the Order Service's that runs the import, while it
+    // runs it.
+    let runner = wait_for_runner(&cluster, &token, &import).await;
+    let order_victim = (0..2)
+        .find(|&n| cluster.replica_port((Service::Order, n)) == runner)
+        .expect("the import's runner is one of the order replicas");
+    cluster.kill_replica((Service::Order, order_victim));
+    let (done, _) = processed(&cluster, &token, &import).await.expect("the import's page, from the other replica");
+    assert!(done < IMPORT_ORDERS as i64, "the import was still running when its runner died: {done} processed");
+    eprintln!("{:.1?}: killed order replica {order_victim}, the import's runner, at {done} orders", started.elapsed());
+    let mut victims = vec![(Service::Order, order_victim)];
+    for service in [Service::Payment, Service::Notification] {
+        victims.push((service, rng.random_range(0..2)));
+    }
+    for &victim in &victims[1..] {
+        tokio::time::sleep(Duration::from_millis(rng.random_range(500..1_500))).await;
+        cluster.kill_replica(victim);
+    }
+    // Long enough for the leases of the dead to lapse and be taken over by the living.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    for &victim in &victims {
+        cluster.start_replica(victim).await;
+    }
+    eprintln!("{:.1?}: killed and restarted {victims:?}", started.elapsed());
+
+    let mut placed: HashMap<String, i64> = HashMap::new();
+    let (mut shipped, mut cancelled) = (Vec::new(), Vec::new());
+    for shopper in shoppers {
+        let receipts = shopper.await.expect("a shopper ran to the end");
+        for (key, id) in receipts.orders {
+            assert!(placed.insert(key.clone(), id).is_none(), "key {key} used twice");
+        }
+        shipped.extend(receipts.shipped);
+        cancelled.extend(receipts.cancelled);
+    }
+    assert!(placed.len() >= 20, "the load placed orders: {}", placed.len());
+    assert!(
+        !shipped.is_empty() && !cancelled.is_empty(),
+        "the load shipped ({shipped:?}) and cancelled ({cancelled:?})"
+    );
+
+    let settled = assert_settled(&cluster, PATIENCE).await;
+    let ids: HashSet<i64> = placed.values().copied().collect();
+    assert_eq!(ids.len(), placed.len(), "no two keys were answered with the same order");
+    for id in &ids {
+        assert!(settled.orders.contains_key(id), "order {id}, as answered, exists");
+    }
+    assert_eq!(settled.orders.len(), placed.len() + IMPORT_ORDERS, "one order per key and per imported row");
+    for id in &shipped {
+        assert_eq!(settled.orders[id].0, "shipped", "order {id} was shipped");
+    }
+    for id in &cancelled {
+        assert_eq!(settled.orders[id].0, "cancelled", "order {id} was cancelled");
+    }
+    let (done, status) = processed(&cluster, &token, &import).await.expect("the import's page");
+    assert_eq!(done, IMPORT_ORDERS as i64, "every row of the import processed once");
+    assert!(status.starts_with("completed"), "the import ended {status}");
+
+    assert_rate_kept(&cluster).await;
+    eprintln!(
+        "{:.1?}: settled; {} orders ({} imported): {} paid, {} shipped, {} pending (declined), {} cancelled",
+        started.elapsed(),
+        settled.orders.len(),
+        IMPORT_ORDERS,
+        settled.orders_in("paid"),
+        settled.orders_in("shipped"),
+        settled.orders_in("pending"),
+        settled.orders_in("cancelled"),
+    );
+}
+
+/// The sends of both notification replicas, together, kept to 10 a second: between any two
+/// sends, no more were sent than the rate allows over the time between them, plus the one a
+/// window catches at each end (`count ≤ rate × Δt + 2`; a limit per replica would show twice
+/// the rate over every stretch).
+async fn assert_rate_kept(cluster: &Cluster) {
+    let notification = cluster.database("notification").await;
+    let sent: Vec<DateTime<Utc>> = on_db!(&notification, |e| sqlx::query_scalar(
+        "SELECT sent_at FROM notifications WHERE sent_at IS NOT NULL ORDER BY sent_at"
+    )
+    .fetch_all(e)
+    .await)
+    .expect("the send times");
+    assert!(sent.len() >= 50, "enough sends to measure a rate: {}", sent.len());
+    for (i, first) in sent.iter().enumerate() {
+        for (j, last) in sent.iter().enumerate().skip(i + 1) {
+            let seconds = (*last - *first).num_microseconds().unwrap_or(i64::MAX) as f64 / 1e6;
+            let count = (j - i + 1) as f64;
+            assert!(
+                count <= RATE_PER_SEC * seconds + 2.0,
+                "{count} sends in {seconds:.3} s (from #{i} at {first} to #{j} at {last}): above {RATE_PER_SEC}/s"
+            );
+        }
+    }
+    let span = (sent[sent.len() - 1] - sent[0]).num_milliseconds() as f64 / 1e3;
+    eprintln!("{} notifications sent in {span:.1} s: {:.2}/s", sent.len(), (sent.len() - 1) as f64 / span);
+}
