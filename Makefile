@@ -23,6 +23,11 @@ build:
 	cargo build --release $(addprefix -p ,$(SERVICES))
 	cargo leptos build --release
 
+## make run-replicas: PostgreSQL, two replicas of each service behind HAProxy on the usual
+## ports, and the dashboard against them (README, "Beyond one machine").
+run-replicas: setup-dashboard setup-replicas build
+	@bash .ci/run-replicas.sh target/release
+
 ## make test: every test — unit and integration over real HTTP, then the end-to-end tests
 ## in Chromium against the real services and dashboard.
 test: setup test-rust test-e2e
@@ -47,10 +52,18 @@ build-debug:
 	cargo build $(addprefix -p ,$(SERVICES))
 	cargo leptos build
 
-## make bench: the load benchmark of BENCHMARKS.md, with oha as the load generator.
-bench: setup-bench
+## make bench: the load benchmark of BENCHMARKS.md, with oha as the load generator: on SQLite,
+## then on PostgreSQL with one process per service, then with two replicas of each behind
+## HAProxy — each PostgreSQL run on a throwaway cluster of its own, with the default (durable)
+## settings. `make bench BACKENDS=sqlite` runs only some of them.
+BACKENDS ?= sqlite postgres postgres-replicas
+BENCH_POSTGRES := pg_virtualenv -o max_connections=300 -o shared_buffers=256MB
+bench: setup-bench setup-replicas
 	cargo build --release $(addprefix -p ,$(SERVICES))
-	@bash .ci/bench.sh
+	@for backend in $(BACKENDS); do \
+		case $$backend in sqlite) bash .ci/bench.sh sqlite ;; *) $(BENCH_POSTGRES) bash .ci/bench.sh $$backend ;; esac \
+			|| exit 1; \
+	done
 
 setup: setup-dashboard setup-browser setup-contract setup-replicas
 

@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
-# The benchmark of BENCHMARKS.md: starts the three release binaries on fresh databases in a
-# temporary folder and drives them over loopback with oha.
+# The benchmark of BENCHMARKS.md: starts the three release binaries on fresh databases of the
+# backend named by the first argument and drives them over loopback with oha:
+#   sqlite             one process per service, SQLite files in a temporary folder (default);
+#   postgres           one process per service, on PostgreSQL;
+#   postgres-replicas  two replicas per service on PostgreSQL, behind HAProxy (.ci/haproxy.cfg).
+# The PostgreSQL runs need a server in the environment (PGHOST, PGPORT, PGUSER, PGPASSWORD, as
+# `make bench` gives it with pg_virtualenv: a throwaway cluster with the default, durable
+# settings — fsync on, synchronous commit); each run makes databases of its own there.
 #   1. order creation end to end: POST /api/v1/orders/ at concurrency 32 for $CREATE_SECS s,
 #      with the real order shapes of the Olist dataset (../shared/data/olist, turned into
 #      request bodies by olist_orders.py), then the time until every order is paid and its
@@ -21,6 +27,7 @@ IMPORT_ONLY=${IMPORT_ONLY:-0}
 IMPORT_ORDERS=${IMPORT_ORDERS:-10000}
 IMPORT_ROWS=${IMPORT_ROWS:-30000}
 IMPORT_TIMEOUT_SECS=${IMPORT_TIMEOUT_SECS:-60}
+BACKEND=${1:-sqlite}
 bin=target/release
 work=$(mktemp -d)
 pids=()
@@ -28,20 +35,56 @@ cleanup() { [ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" 2>/dev/null; wait 2>/dev/
 trap cleanup EXIT
 
 export RUST_LOG=warn
-export ORDER_DATABASE_URL="sqlite://$work/order.db"
-export PAYMENT_DATABASE_URL="sqlite://$work/payment.db"
-export NOTIFICATION_DATABASE_URL="sqlite://$work/notification.db"
 export NOTIFICATION_MAIL_DIR="$work/mail" NOTIFICATION_SMS_DIR="$work/sms"
 # Every request is authorised, as in production: an administrator's API key is exchanged for a
 # five-minute access token at the start of each phase (`bearer`), which every oha and curl
 # call sends.
 export ADMIN_EMAIL=bench@example.com ADMIN_PASSWORD="bench password $RANDOM$RANDOM"
-"$bin/payment-svc" & pids+=($!); payment_pid=$!
-"$bin/notification-svc" & pids+=($!); notification_pid=$!
-"$bin/order-svc" & pids+=($!); order_pid=$!
-for port in 8000 8001 8002; do
-  until curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; do sleep 0.1; done
-done
+# The processes of each service (one, or its two replicas), and PostgreSQL's.
+order_pids=() payment_pids=() notification_pids=()
+# `start NAME PREFIX PORT`: one process of a service on PORT, waited for.
+start() {
+  env "$2_SERVICE_PORT=$3" "$bin/$1" & pids+=($!)
+  local -n of=${2,,}_pids
+  of+=($!)
+  until curl -fsS "http://127.0.0.1:$3/health" >/dev/null 2>&1; do sleep 0.1; done
+}
+case $BACKEND in
+  sqlite)
+    export ORDER_DATABASE_URL="sqlite://$work/order.db"
+    export PAYMENT_DATABASE_URL="sqlite://$work/payment.db"
+    export NOTIFICATION_DATABASE_URL="sqlite://$work/notification.db"
+    start order-svc ORDER 8000; start payment-svc PAYMENT 8001; start notification-svc NOTIFICATION 8002
+    ;;
+  postgres | postgres-replicas)
+    [ -n "${PGHOST:-}" ] || { echo "$BACKEND needs a PostgreSQL server in PGHOST/PGPORT/… (make bench)"; exit 1; }
+    run=bench_$$
+    for name in order payment notification gateway; do psql -qc "CREATE DATABASE ${run}_$name" postgres || exit 1; done
+    server="postgres://$PGUSER:$PGPASSWORD@$PGHOST:${PGPORT:-5432}"
+    export ORDER_DATABASE_URL=$server/${run}_order PAYMENT_DATABASE_URL=$server/${run}_payment
+    export NOTIFICATION_DATABASE_URL=$server/${run}_notification PAYMENT_GATEWAY_DATABASE_URL=$server/${run}_gateway
+    # One pool per process serves reads and writes alike there: as many connections as the
+    # services' concurrency asks for (the server allows 300).
+    export DB_MAX_CONNECTIONS=${DB_MAX_CONNECTIONS:-32}
+    if [ "$BACKEND" = postgres ]; then
+      start order-svc ORDER 8000; start payment-svc PAYMENT 8001; start notification-svc NOTIFICATION 8002
+    else
+      export ORDER_PORT=8000 PAYMENT_PORT=8001 NOTIFICATION_PORT=8002
+      export ORDER_1=127.0.0.1:8010 ORDER_2=127.0.0.1:8011 PAYMENT_1=127.0.0.1:8020 PAYMENT_2=127.0.0.1:8021
+      export NOTIFICATION_1=127.0.0.1:8030 NOTIFICATION_2=127.0.0.1:8031
+      haproxy -f .ci/haproxy.cfg -db >"$work/haproxy.log" 2>&1 & pids+=($!)
+      start order-svc ORDER 8010; start order-svc ORDER 8011
+      start payment-svc PAYMENT 8020; start payment-svc PAYMENT 8021
+      start notification-svc NOTIFICATION 8030; start notification-svc NOTIFICATION 8031
+      for port in 8000 8001 8002; do
+        until curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; do sleep 0.1; done
+      done
+    fi
+    ;;
+  *) echo "unknown backend $BACKEND: sqlite, postgres or postgres-replicas"; exit 1 ;;
+esac
+order_pid=${order_pids[0]}
+echo "#### backend: $BACKEND (order ${order_pids[*]}, payment ${payment_pids[*]}, notification ${notification_pids[*]})"
 
 login=$(curl -fsS -H 'content-type: application/json' \
   -d "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" http://127.0.0.1:8000/api/v1/auth/login)
@@ -81,11 +124,16 @@ import_phase() {
     file_rows=$(( $(wc -l < "$work/import.csv") - 1 ))  # no field holds a line break
     file_orders=$(tail -n +2 "$work/import.csv" | cut -d, -f1 | sort -u | wc -l)
     file_bytes=$(stat -c %s "$work/import.csv")
-    # The Order Service's VmRSS every 50 ms until the phase ends (µs timestamp, kB).
+    # The Order Service's VmRSS every 50 ms until the phase ends (µs timestamp, kB): the
+    # largest of its replicas', whichever runs the import.
     ( while [ -r "/proc/$order_pid/status" ]; do
-        while read -r key kb _; do
-          if [ "$key" = VmRSS: ]; then echo "${EPOCHREALTIME/./} $kb"; break; fi
-        done < "/proc/$order_pid/status"
+        largest=0
+        for pid in "${order_pids[@]}"; do
+          while read -r key kb _; do
+            if [ "$key" = VmRSS: ]; then [ "$kb" -gt "$largest" ] && largest=$kb; break; fi
+          done < "/proc/$pid/status"
+        done
+        echo "${EPOCHREALTIME/./} $largest"
         sleep 0.05
       done ) > "$work/rss.log" 2>/dev/null & sampler_pid=$!; pids+=($sampler_pid)
     sleep 0.2  # a few samples before the upload: the baseline
@@ -137,7 +185,7 @@ import_phase() {
     done
     kill "$sampler_pid" 2>/dev/null; wait "$sampler_pid" 2>/dev/null || true
     done_at=$(( paid_at > queued_at ? paid_at : queued_at ))
-    hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$order_pid/status")
+    hwm=$(for pid in "${order_pids[@]}"; do awk '/^VmHWM/ { print $2 }' "/proc/$pid/status"; done | sort -n | tail -n 1)
     echo "file: $file_rows rows, $file_orders orders, $file_bytes bytes"
     awk -v p="$post_secs" -v s="$start" -v f="$final_at" -v a="$paid_at" -v q="$queued_at" -v d="$done_at" -v n="$IMPORT_ORDERS" 'BEGIN {
       printf "202 answered in %.3f s; import final after %.2f s; all %d orders paid after %.2f s, their notifications queued after %.2f s\n",
@@ -162,13 +210,23 @@ else
   bodies=(-d '{"customer_email":"tanaka@example.co.jp","customer_name":"田中太郎","items":[{"product_name":"ノートPC","quantity":2,"unit_price":89800.0},{"product_name":"マウス","quantity":1,"unit_price":2480.0}],"currency":"JPY"}')
 fi
 
-# CPU seconds (user + system) a process has used so far.
-cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
-cpu_all() { echo "$(cpu_of "$order_pid") $(cpu_of "$payment_pid") $(cpu_of "$notification_pid")"; }
+# CPU seconds (user + system) the given processes have used so far, together.
+cpu_of() {
+  local pid total=0
+  for pid in "$@"; do
+    [ -r "/proc/$pid/stat" ] && total=$(awk -v t="$total" -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", t + ($14 + $15) / hz }' "/proc/$pid/stat")
+  done
+  echo "$total"
+}
+# PostgreSQL's server processes (its connections come and go only with the pools: they stay).
+postgres_pids() { [ "$BACKEND" = sqlite ] || pgrep -x postgres; }
+cpu_all() {
+  echo "$(cpu_of "${order_pids[@]}") $(cpu_of "${payment_pids[@]}") $(cpu_of "${notification_pids[@]}") $(cpu_of $(postgres_pids))"
+}
 
 echo "== 1. order creation, concurrency 32, ${CREATE_SECS}s"
 bearer
-read -r cpu_order cpu_payment cpu_notification <<<"$(cpu_all)"
+read -r cpu_order cpu_payment cpu_notification cpu_postgres <<<"$(cpu_all)"
 start=$(date +%s.%N)
 oha --no-tui -z "${CREATE_SECS}s" -c 32 -m POST -H 'content-type: application/json' "${auth[@]}" "${bodies[@]}" "$orders" \
   | grep -E 'Success rate|Requests/sec|Slowest|Fastest|Average|99.00%|\[201\]|\[[0-9]{3}\]'
@@ -183,10 +241,12 @@ paid=$(total_of "${orders}?status=paid&limit=1")
 accepted=$(total_of "${notifications}?limit=1")
 awk -v n="$created" -v p="$paid" -v a="$accepted" -v s="$start" -v e="$end" 'BEGIN {
   printf "orders created %d, paid %d, confirmations accepted %d, in %.2f s: %.0f orders/s paid end to end\n", n, p, a, e - s, p / (e - s) }'
-read -r now_order now_payment now_notification <<<"$(cpu_all)"
+read -r now_order now_payment now_notification now_postgres <<<"$(cpu_all)"
 awk -v p="$paid" -v o="$now_order" -v o0="$cpu_order" -v y="$now_payment" -v y0="$cpu_payment" \
-    -v t="$now_notification" -v t0="$cpu_notification" 'BEGIN { o -= o0; y -= y0; t -= t0
-  printf "CPU used: order %.1f s, payment %.1f s, notification %.1f s; %.2f ms per paid order in all\n", o, y, t, (o + y + t) * 1000 / p }'
+    -v t="$now_notification" -v t0="$cpu_notification" -v g="$now_postgres" -v g0="$cpu_postgres" \
+    -v s="$start" -v e="$end" 'BEGIN { o -= o0; y -= y0; t -= t0; g -= g0
+  printf "CPU used: order %.1f s, payment %.1f s, notification %.1f s, PostgreSQL %.1f s; %.2f ms per paid order in all; %.2f of the 2 cores busy\n",
+    o, y, t, g, (o + y + t + g) * 1000 / p, (o + y + t + g) / (e - s) }'
 
 echo "== 2. GET /api/v1/orders/{id} at 2,000 requests/s, ${READ_SECS}s"
 bearer
@@ -195,9 +255,10 @@ oha --no-tui -z "${READ_SECS}s" -q 2000 -c 32 --latency-correction "${auth[@]}" 
   | grep -E 'Success rate|Requests/sec|50.00%|90.00%|99.00%|99.90%|Slowest|\[200\]|\[[0-9]{3}\]'
 
 echo "== 3. resident memory afterwards"
-for name in order:$order_pid payment:$payment_pid notification:$notification_pid; do
+for name in $(for p in "${order_pids[@]}"; do echo "order:$p"; done; for p in "${payment_pids[@]}"; do echo "payment:$p"; done; \
+              for p in "${notification_pids[@]}"; do echo "notification:$p"; done); do
   pid=${name#*:}
-  awk -v n="${name%%:*}" '/VmRSS/ { printf "%-13s %6.1f MB\n", n, $2 / 1024 }' "/proc/$pid/status"
+  awk -v n="${name%%:*} ($pid)" '/VmRSS/ { printf "%-20s %6.1f MB\n", n, $2 / 1024 }' "/proc/$pid/status"
 done
 
 import_phase

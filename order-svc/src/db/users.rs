@@ -3,7 +3,7 @@
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use platform::api::auth::{Role, User, UserStatus};
-use platform::db::{EpochMillis, Exec, Pool, RowsAffected, Transaction};
+use platform::db::{EpochMillis, Exec, Pool, RowsAffected};
 use platform::on_db;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -191,16 +191,15 @@ pub async fn record_login(conn: impl Exec<'_>, id: i64, now: DateTime<Utc>) -> s
     Ok(())
 }
 
-/// Admins who can sign in now, other than `except`. In the transaction that demotes or
-/// disables an administrator: on PostgreSQL it locks those administrators' rows, so that two
-/// replicas demoting the last two at once take turns, and the second sees the first's change.
+/// Admins who can sign in now, other than `except`.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn count_other_admins(tx: &mut Transaction, except: i64) -> sqlx::Result<i64> {
-    on_db!(tx,
-        sqlite: "SELECT COUNT(*) FROM users
-                 WHERE role = 'admin' AND disabled_at IS NULL AND password_hash IS NOT NULL AND id <> $1",
-        postgres: "SELECT COUNT(*) FROM (SELECT id FROM users
-                   WHERE role = 'admin' AND disabled_at IS NULL AND password_hash IS NOT NULL AND id <> $1
-                   FOR UPDATE) AS admins",
-        |e, sql| sqlx::query_scalar(sql).bind(except).fetch_one(e).await)
+pub async fn count_other_admins(conn: impl Exec<'_>, except: i64) -> sqlx::Result<i64> {
+    on_db!(conn, |e| {
+        sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL AND password_hash IS NOT NULL AND id <> $1"
+    )
+    .bind(except)
+    .fetch_one(e)
+    .await
+    })
 }

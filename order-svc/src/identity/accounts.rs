@@ -16,6 +16,8 @@ use super::{keys, millis, FirstAdmin, IdentityProvider};
 use crate::db;
 use crate::domain::identity::{fingerprint, new_secret, shown_prefix, API_KEY_PREFIX, INVITATION_PREFIX};
 
+/// The lock that changes to accounts take turns by (`platform::db::lock`).
+const ACCOUNTS_LOCK: &str = "accounts";
 /// Characters of a generated first password.
 const GENERATED_PASSWORD_CHARS: usize = 24;
 
@@ -95,6 +97,9 @@ impl IdentityProvider {
             .transpose()?;
         let now = Utc::now();
         let mut tx = self.db().write.begin().await?;
+        // Changes to accounts take turns, on one replica or several: each decides on what the
+        // one before it wrote (no lost update, and never two demotions of the last two admins).
+        platform::db::lock(&mut tx, ACCOUNTS_LOCK).await?;
         let current = db::users::find(&mut tx, id).await?.ok_or_else(|| ApiError::not_found("User", id))?;
         let role = update.role.unwrap_or(current.role()?);
         let disabled_at = match update.disabled {
@@ -127,6 +132,7 @@ impl IdentityProvider {
         let (invitation, hash, expires_at) = self.new_invitation();
         let now = Utc::now();
         let mut tx = self.db().write.begin().await?;
+        platform::db::lock(&mut tx, ACCOUNTS_LOCK).await?;
         let current = db::users::find(&mut tx, id).await?.ok_or_else(|| ApiError::not_found("User", id))?;
         if current.disabled_at.is_some() {
             return Err(ApiError::Conflict("the account is disabled: enable it first".into()));

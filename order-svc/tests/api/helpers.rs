@@ -10,6 +10,8 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
+
 use platform::api::auth::{AccessGrant, CreatedApiKey, InvitedUser, Role, SessionGrant};
 use platform::api::notifications::{Notification, NotificationStatus, TemplateName};
 use platform::api::orders::{Order, OrderStatus, StatusChange};
@@ -136,6 +138,11 @@ pub async fn spawn_platform_with(customise: impl FnOnce(&mut Configs)) -> TestPl
     order.reconcile_after = Duration::from_secs(2);
     order.first_admin.email = ADMIN_EMAIL.into();
     order.first_admin.password = Some(ADMIN_PASSWORD.into());
+    // A webhook secret of this platform's own: tests run side by side, and a port one test's
+    // service freed may be another's a moment later, so a stray webhook must fail its signature.
+    let webhook_secret =
+        format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 24]>()));
+    order.webhook_secrets = vec![webhook_secret.clone()];
     let jwks = platform::auth::PublicKeys::Jwks(format!("{}{}", url_of(order_port), platform::api::auth::JWKS_PATH));
 
     let mut payment = payment_svc::config::Config::from_env().expect("payment config");
@@ -153,6 +160,7 @@ pub async fn spawn_platform_with(customise: impl FnOnce(&mut Configs)) -> TestPl
     payment.gateway_database_url = Some(database("gateway").await);
     payment.outbox = quick_outbox();
     payment.public_keys = jwks.clone();
+    payment.order_webhook_secrets = vec![webhook_secret];
 
     let mut notification = notification_svc::config::Config::from_env().expect("notification config");
     notification.host = "127.0.0.1".into();
