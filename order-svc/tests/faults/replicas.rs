@@ -207,3 +207,34 @@ async fn assert_rate_kept(cluster: &Cluster) {
     let span = (sent[sent.len() - 1] - sent[0]).num_milliseconds() as f64 / 1e3;
     eprintln!("{} notifications sent in {span:.1} s: {:.2}/s", sent.len(), (sent.len() - 1) as f64 / span);
 }
+
+#[tokio::test]
+async fn replicas_that_start_together_on_a_fresh_database_migrate_it_once_and_share_one_signing_key() {
+    let url = platform::testing::postgres_database_url("order").await;
+    let start = || {
+        let url = url.clone();
+        async move {
+            let mut config = order_svc::config::Config::from_env().expect("a configuration");
+            config.host = "127.0.0.1".into();
+            config.port = 0;
+            config.database_url = url;
+            config.first_admin.password = Some("the replicas' first password".into());
+            order_svc::Application::build(config).await
+        }
+    };
+    let (first, second) = tokio::join!(start(), start());
+    let (first, second) = (first.expect("one replica starts"), second.expect("the other starts too"));
+    let order = first.pool().clone();
+    let migrations: i64 =
+        on_db!(&order, |e| sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(e).await)
+            .expect("the migrations' record");
+    assert_eq!(migrations, order_svc::MIGRATIONS.postgres.iter().count() as i64, "each migration applied once");
+    let (keys, admins): (i64, i64) = on_db!(&order, |e| sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM signing_keys WHERE retired_at IS NULL), (SELECT COUNT(*) FROM users)"
+    )
+    .fetch_one(e)
+    .await)
+    .expect("the keys and users");
+    assert_eq!((keys, admins), (1, 1), "one active signing key and one first administrator between them");
+    drop((first, second));
+}
