@@ -511,6 +511,16 @@ impl TestPlatform {
             .expect("GET payment by order")
     }
 
+    /// The order's payment, once the Payment Service has one.
+    pub async fn wait_for_payment(&self, order_id: i64) -> Payment {
+        wait_for(&format!("the payment of order {order_id}"), PATIENCE, || async move {
+            let response = self.payment_for(order_id).await;
+            (response.status() == 200).then_some(())?;
+            response.json::<Payment>().await.ok()
+        })
+        .await
+    }
+
     pub async fn payment_of(&self, order_id: i64) -> Payment {
         let response = self.payment_for(order_id).await;
         assert_eq!(response.status(), 200, "GET payment of order {order_id}");

@@ -610,12 +610,7 @@ async fn payments_the_gateway_leaves_pending_keep_the_import_processing_until_th
     .await;
     let mut transactions = Vec::new();
     for order in &orders {
-        let payment = wait_for("the payment", PATIENCE, || async move {
-            let response = app_ref.payment_for(order.id).await;
-            (response.status() == 200).then_some(())?;
-            response.json::<platform::api::payments::Payment>().await.ok()
-        })
-        .await;
+        let payment = app.wait_for_payment(order.id).await;
         assert_eq!(payment.status, PaymentStatus::Pending);
         transactions.push(payment.transaction_id);
     }
@@ -658,12 +653,7 @@ async fn orders_the_payment_webhook_pays_first_keep_their_imports_notify_mode() 
         .await;
         // The gateway settles them through its webhook, while the import waits for them.
         for order in &orders {
-            let payment = wait_for("the payment", PATIENCE, || async move {
-                let response = app_ref.payment_for(order.id).await;
-                (response.status() == 200).then_some(())?;
-                response.json::<platform::api::payments::Payment>().await.ok()
-            })
-            .await;
+            let payment = app.wait_for_payment(order.id).await;
             let event = serde_json::json!({"transaction_id": payment.transaction_id, "status": "completed"});
             assert_eq!(app.gateway_event(&event).await.status(), 200);
         }

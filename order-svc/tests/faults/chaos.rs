@@ -12,38 +12,14 @@ use rand::{Rng, SeedableRng};
 
 use crate::cluster::{Cluster, Service};
 use crate::settled::assert_settled;
-use crate::shopper::{order_body, Shopper};
+use crate::shopper::{shop, Habits};
 
 const LOAD: Duration = Duration::from_secs(20);
 const SHOPPERS: usize = 8;
 const PATIENCE: Duration = Duration::from_secs(90);
 
-/// What one shopper did: key → order id, and the orders it cancelled.
-#[derive(Default)]
-struct Receipts {
-    orders: Vec<(String, i64)>,
-    cancelled: Vec<i64>,
-}
-
-async fn shop(shopper: Shopper, name: String, seed: u64, until: Instant) -> Receipts {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut receipts = Receipts::default();
-    let mut n = 0;
-    while Instant::now() < until {
-        n += 1;
-        let key = format!("{name}-{n}");
-        let lines: Vec<(i64, i64)> =
-            (0..rng.random_range(1..=3)).map(|_| (rng.random_range(1..=5), rng.random_range(1..=200) * 100)).collect();
-        let cancel = rng.random_bool(0.25);
-        let order = shopper.place(&key, &order_body(&name, &lines), PATIENCE).await;
-        let id = order["id"].as_i64().expect("an order id");
-        receipts.orders.push((key, id));
-        if cancel && shopper.cancel(id, PATIENCE).await {
-            receipts.cancelled.push(id);
-        }
-    }
-    receipts
-}
+/// Cancels one order in four, ships none, and pauses not at all.
+const HABITS: Habits = Habits { cancel: 0.25, ship: 0.0, pause: Duration::ZERO, patience: PATIENCE };
 
 #[tokio::test]
 async fn random_sigkills_of_every_service_under_load_lose_nothing_and_apply_nothing_twice() {
@@ -60,7 +36,7 @@ async fn random_sigkills_of_every_service_under_load_lose_nothing_and_apply_noth
     let mut shoppers = Vec::new();
     for n in 0..SHOPPERS {
         let shopper = cluster.shopper().await;
-        shoppers.push(tokio::spawn(shop(shopper, format!("shopper{n}"), rng.random(), until)));
+        shoppers.push(tokio::spawn(shop(shopper, format!("shopper{n}"), rng.random(), until, HABITS)));
     }
 
     // Every service is killed in each round, in a random order, at random moments.

@@ -19,7 +19,7 @@ use rand::{Rng, SeedableRng};
 use crate::cluster::{Cluster, Service};
 use crate::import::{file, processed, upload};
 use crate::settled::assert_settled;
-use crate::shopper::{order_body, Shopper};
+use crate::shopper::{shop, Habits};
 
 const LOAD: Duration = Duration::from_secs(12);
 const SHOPPERS: usize = 4;
@@ -27,39 +27,9 @@ const IMPORT_ORDERS: usize = 3_000;
 const RATE_PER_SEC: f64 = 10.0;
 const PATIENCE: Duration = Duration::from_secs(150);
 
-/// What one shopper did: key → order id, and the orders it shipped and cancelled.
-#[derive(Default)]
-struct Receipts {
-    orders: Vec<(String, i64)>,
-    shipped: Vec<i64>,
-    cancelled: Vec<i64>,
-}
-
-async fn shop(shopper: Shopper, name: String, seed: u64, until: Instant) -> Receipts {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut receipts = Receipts::default();
-    let mut n = 0;
-    while Instant::now() < until {
-        n += 1;
-        let key = format!("{name}-{n}");
-        let lines: Vec<(i64, i64)> =
-            (0..rng.random_range(1..=3)).map(|_| (rng.random_range(1..=5), rng.random_range(1..=200) * 100)).collect();
-        let order = shopper.place(&key, &order_body(&name, &lines), PATIENCE).await;
-        let id = order["id"].as_i64().expect("an order id");
-        receipts.orders.push((key, id));
-        let next: f64 = rng.random();
-        if next < 0.25 {
-            if shopper.cancel(id, PATIENCE).await {
-                receipts.cancelled.push(id);
-            }
-        } else if next < 0.55 && order["status"] == "paid" && shopper.ship(id, PATIENCE).await {
-            receipts.shipped.push(id);
-        }
-        // A steady trickle, not a flood: the e-mails it causes drain at 10 a second.
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    receipts
-}
+/// Cancels one order in four and ships three in ten, in a steady trickle rather than a flood:
+/// the e-mails it causes drain at 10 a second.
+const HABITS: Habits = Habits { cancel: 0.25, ship: 0.3, pause: Duration::from_millis(100), patience: PATIENCE };
 
 /// Waits until import `id` processes orders, and returns the port of the Order Service replica
 /// that runs it (its lease's owner names it: `host:port/start`).
@@ -106,7 +76,7 @@ async fn two_replicas_of_every_service_share_the_work_and_lose_nothing_when_one_
     let mut shoppers = Vec::new();
     for n in 0..SHOPPERS {
         let shopper = cluster.shopper().await;
-        shoppers.push(tokio::spawn(shop(shopper, format!("replica-shopper{n}"), rng.random(), until)));
+        shoppers.push(tokio::spawn(shop(shopper, format!("replica-shopper{n}"), rng.random(), until, HABITS)));
     }
     let import = upload(&cluster, &token, &file(IMPORT_ORDERS, "REPLICA"), "none").await;
 

@@ -4,6 +4,8 @@
 
 use std::time::{Duration, Instant};
 
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
 use crate::cluster::{Cluster, Service};
@@ -21,6 +23,57 @@ impl Cluster {
         let token = self.token().await.expect("an access token");
         Shopper { http: self.http.clone(), orders: self.url(Service::Order, "/api/v1/orders/"), token }
     }
+}
+
+/// How a shopper behaves: how often it cancels or ships an order it placed, and how long it
+/// pauses between orders.
+#[derive(Debug, Clone, Copy)]
+pub struct Habits {
+    pub cancel: f64,
+    pub ship: f64,
+    pub pause: Duration,
+    /// How long a call may be retried before the test fails.
+    pub patience: Duration,
+}
+
+/// What one shopper did: key → order id, and the orders it shipped and cancelled.
+#[derive(Debug, Default)]
+pub struct Receipts {
+    pub orders: Vec<(String, i64)>,
+    pub shipped: Vec<i64>,
+    pub cancelled: Vec<i64>,
+}
+
+/// Places orders of one to three random lines under keys `{name}-{n}` until `until`, cancelling
+/// or shipping some as `habits` say; the same `seed` makes the same choices.
+pub async fn shop(shopper: Shopper, name: String, seed: u64, until: Instant, habits: Habits) -> Receipts {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut receipts = Receipts::default();
+    let mut n = 0;
+    while Instant::now() < until {
+        n += 1;
+        let key = format!("{name}-{n}");
+        let lines: Vec<(i64, i64)> =
+            (0..rng.random_range(1..=3)).map(|_| (rng.random_range(1..=5), rng.random_range(1..=200) * 100)).collect();
+        let order = shopper.place(&key, &order_body(&name, &lines), habits.patience).await;
+        let id = order["id"].as_i64().expect("an order id");
+        receipts.orders.push((key, id));
+        let next: f64 = rng.random();
+        if next < habits.cancel {
+            if shopper.cancel(id, habits.patience).await {
+                receipts.cancelled.push(id);
+            }
+        } else if next < habits.cancel + habits.ship
+            && order["status"] == "paid"
+            && shopper.ship(id, habits.patience).await
+        {
+            receipts.shipped.push(id);
+        }
+        if !habits.pause.is_zero() {
+            tokio::time::sleep(habits.pause).await;
+        }
+    }
+    receipts
 }
 
 /// An order of `items` (quantity, unit price) lines for a customer of its own.
