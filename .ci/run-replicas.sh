@@ -55,11 +55,11 @@ as_postgres "$pg_ctl" -D "$state/postgres" -l "$state/postgres/server.log" -w \
   || { echo "PostgreSQL did not start: see $state/postgres/server.log" >&2; pg_ctl=; exit 1; }
 database_url() { echo "postgres://platform:$pg_password@127.0.0.1:$pg_port/$1"; }
 fresh_order_database=0
-for name in order payment notification gateway; do
+for name in order_service payment_service notification_service payment_gateway; do
   exists=$(psql "$(database_url postgres)" -Atc "SELECT 1 FROM pg_database WHERE datname = '$name'")
   if [ "$exists" != 1 ]; then
     psql "$(database_url postgres)" -qc "CREATE DATABASE $name" || exit 1
-    [ "$name" = order ] && fresh_order_database=1
+    [ "$name" = order_service ] && fresh_order_database=1
   fi
 done
 
@@ -76,10 +76,10 @@ fi
 export ADMIN_EMAIL=$admin_email ADMIN_PASSWORD=${ADMIN_PASSWORD:-}
 
 # ---- Two replicas of each service, then the balancer in front of them ------------------------
-export ORDER_DATABASE_URL=$(database_url order)
-export PAYMENT_DATABASE_URL=$(database_url payment)
-export NOTIFICATION_DATABASE_URL=$(database_url notification)
-export PAYMENT_GATEWAY_DATABASE_URL=$(database_url gateway)
+export ORDER_DATABASE_URL=$(database_url order_service)
+export PAYMENT_DATABASE_URL=$(database_url payment_service)
+export NOTIFICATION_DATABASE_URL=$(database_url notification_service)
+export PAYMENT_GATEWAY_DATABASE_URL=$(database_url payment_gateway)
 # Every peer is reached through the balancer, never one replica.
 export ORDER_SERVICE_URL=http://127.0.0.1:8000 PAYMENT_SERVICE_URL=http://127.0.0.1:8001
 export NOTIFICATION_SERVICE_URL=http://127.0.0.1:8002
