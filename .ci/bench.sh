@@ -28,7 +28,8 @@ IMPORT_ORDERS=${IMPORT_ORDERS:-10000}
 IMPORT_ROWS=${IMPORT_ROWS:-30000}
 IMPORT_TIMEOUT_SECS=${IMPORT_TIMEOUT_SECS:-60}
 BACKEND=${1:-sqlite}
-bin=target/release
+# BENCH_BIN: another build's binaries (a commit before, to compare with the same script).
+bin=${BENCH_BIN:-target/release}
 work=$(mktemp -d)
 pids=()
 cleanup() { [ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
