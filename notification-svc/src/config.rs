@@ -14,7 +14,8 @@ pub struct Config {
     pub host: String,
     pub port: u16,
     pub database_url: String,
-    /// Read connections; every write goes through one more connection of its own.
+    /// `DB_MAX_CONNECTIONS`: on SQLite the read connections (every write goes through one more
+    /// connection of its own); on PostgreSQL the one pool's.
     pub db_max_connections: u32,
     /// Messages actually sent per second (NFR-008); accepting requests is never limited.
     pub rate_per_sec: u32,

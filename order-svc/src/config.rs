@@ -18,9 +18,11 @@ pub struct Config {
     pub host: String,
     /// `ORDER_SERVICE_PORT`, default 8000.
     pub port: u16,
-    /// `ORDER_DATABASE_URL`, default `sqlite://data/order_service.db`.
+    /// `ORDER_DATABASE_URL`, default `sqlite://data/order_service.db`; `postgres://…` for
+    /// PostgreSQL.
     pub database_url: String,
-    /// `DB_MAX_CONNECTIONS`, default 8: the reading pool (writes go through one connection).
+    /// `DB_MAX_CONNECTIONS`, default 8: on SQLite the reading pool (writes go through one
+    /// connection), on PostgreSQL the one pool.
     pub db_max_connections: u32,
     /// `PAYMENT_SERVICE_URL`, default `http://127.0.0.1:8001`.
     pub payment_service_url: String,

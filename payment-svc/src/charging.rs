@@ -12,8 +12,9 @@
 //!    (`routes::webhooks`), or the sweep finds out (`sweep`).
 //!
 //! Statements are per call, not per request — one INSERT, a key lookup only if a request lost,
-//! one UPDATE per distinct answer — because every statement is a round trip to the single
-//! writer connection's thread (BENCHMARKS.md): a thousand payments take as many as one.
+//! one UPDATE per distinct answer — because every statement is a round trip (to the single
+//! SQLite writer connection's thread, BENCHMARKS.md, or to the PostgreSQL server): a thousand
+//! payments take as many as one.
 
 use std::collections::{HashMap, HashSet};
 
@@ -55,7 +56,8 @@ pub async fn pay_one(writer: Pool, gateway: Gateway, request: PaymentRequest) ->
 /// already refused (`Err`, invalid) keeps its place and is answered with its refusal; one
 /// request's refusal or decline never stops the others. `Err` only when the database fails.
 ///
-/// `writer` is the single writer pool: the key lookups must see the rows just inserted.
+/// `writer` is the pool writes go through (on SQLite the single writer): the key lookups must
+/// see the rows just inserted.
 #[tracing::instrument(skip_all, fields(requests = requests.len()))]
 pub async fn pay(
     writer: Pool,

@@ -20,7 +20,8 @@ pub struct Config {
     pub host: String,
     pub port: u16,
     pub database_url: String,
-    /// Read connections; every write goes through one more, the single writer.
+    /// `DB_MAX_CONNECTIONS`: on SQLite the read connections (every write goes through one more,
+    /// the single writer); on PostgreSQL the one pool's.
     pub db_max_connections: u32,
     /// Base URL of the Order Service, which receives the payment webhooks.
     pub order_service_url: String,

@@ -16,9 +16,9 @@ use utoipa_axum::router::OpenApiRouter;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
-    /// Reads through `db.read`; every write through the single `db.write` connection, so
-    /// writers queue in order instead of contending for SQLite's lock and sleeping in its
-    /// busy handler.
+    /// Reads through `db.read`; every write through `db.write` — on SQLite the single writer
+    /// connection, so writers queue in order instead of contending for SQLite's lock and
+    /// sleeping in its busy handler.
     pub db: Database,
     /// Wakes the sender when a notification has been stored.
     pub sender_wake: Arc<Notify>,
