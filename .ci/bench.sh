@@ -73,6 +73,7 @@ case $BACKEND in
       export ORDER_PORT=8000 PAYMENT_PORT=8001 NOTIFICATION_PORT=8002
       export ORDER_1=127.0.0.1:8010 ORDER_2=127.0.0.1:8011 PAYMENT_1=127.0.0.1:8020 PAYMENT_2=127.0.0.1:8021
       export NOTIFICATION_1=127.0.0.1:8030 NOTIFICATION_2=127.0.0.1:8031
+      export PAYMENT_GATEWAY_WEBHOOK_URL=http://127.0.0.1:8001/api/v1/payments/webhook
       haproxy -f .ci/haproxy.cfg -db >"$work/haproxy.log" 2>&1 & pids+=($!)
       start order-svc ORDER 8010; start order-svc ORDER 8011
       start payment-svc PAYMENT 8020; start payment-svc PAYMENT 8021

@@ -84,6 +84,8 @@ export PAYMENT_GATEWAY_DATABASE_URL=$(database_url payment_gateway)
 export ORDER_SERVICE_URL=http://127.0.0.1:8000 PAYMENT_SERVICE_URL=http://127.0.0.1:8001
 export NOTIFICATION_SERVICE_URL=http://127.0.0.1:8002
 export NOTIFICATION_MAIL_DIR=$state/mail NOTIFICATION_SMS_DIR=$state/sms
+# The gateway reports deferred captures to the Payment Service as a whole, not to one replica.
+export PAYMENT_GATEWAY_WEBHOOK_URL=http://127.0.0.1:8001/api/v1/payments/webhook
 export ORDER_PORT=8000 PAYMENT_PORT=8001 NOTIFICATION_PORT=8002
 export ORDER_1=127.0.0.1:8010 ORDER_2=127.0.0.1:8011 PAYMENT_1=127.0.0.1:8020 PAYMENT_2=127.0.0.1:8021
 export NOTIFICATION_1=127.0.0.1:8030 NOTIFICATION_2=127.0.0.1:8031

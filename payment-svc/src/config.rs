@@ -32,6 +32,10 @@ pub struct Config {
     /// when the service is on PostgreSQL (replicas on one machine share that file; set it to a
     /// PostgreSQL database of its own for replicas on several).
     pub gateway_database_url: Option<String>,
+    /// `PAYMENT_GATEWAY_WEBHOOK_URL`: where the gateway simulator reports deferred captures;
+    /// unset, this process's own `/api/v1/payments/webhook` (set it to the balancer's when there
+    /// are replicas).
+    pub gateway_webhook_url: Option<String>,
     /// `OUTBOX_RETRY_BASE_MS`, `OUTBOX_BATCH_SIZE`, `OUTBOX_LEASE_SECS` (`OutboxSettings::from_env`).
     pub outbox: OutboxSettings,
     pub http: HttpSettings,
@@ -81,7 +85,9 @@ impl Config {
                 decline_rate,
                 capture,
                 timeout: Duration::from_secs(env_or("PAYMENT_GATEWAY_TIMEOUT_SECS", 30)?),
+                capture_delay: Duration::from_millis(env_or("PAYMENT_GATEWAY_CAPTURE_DELAY_MS", 2_000)?),
             },
+            gateway_webhook_url: std::env::var("PAYMENT_GATEWAY_WEBHOOK_URL").ok().filter(|url| !url.trim().is_empty()),
             gateway_database_url: std::env::var("PAYMENT_GATEWAY_DATABASE_URL")
                 .ok()
                 .filter(|url| !url.trim().is_empty()),

@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clients::OrderClient;
 use crate::config::Config;
+use crate::gateway::capture::WebhookTarget;
 use crate::gateway::Gateway;
 use crate::outbox::PeerDelivery;
 use crate::routes::{self, AppState};
@@ -22,6 +23,8 @@ use crate::sweep::Sweep;
 
 pub struct Application {
     port: u16,
+    gateway: Gateway,
+    gateway_webhook: WebhookTarget,
     listener: TcpListener,
     router: Router,
     pool: Pool,
@@ -46,10 +49,18 @@ impl Application {
 
         let outbox = Outbox::new();
         let gateway = Gateway::open(config.gateway.clone(), &config.gateway_ledger_url()).await?;
+        let own_host = if config.host == "0.0.0.0" { "127.0.0.1" } else { config.host.as_str() };
+        let gateway_webhook = WebhookTarget {
+            url: config
+                .gateway_webhook_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{own_host}:{port}/api/v1/payments/webhook")),
+            secrets: config.gateway_webhook_secrets.clone().into(),
+        };
         let sweep = Sweep::new(db.write.clone(), gateway.clone(), outbox.clone());
         let state = AppState {
             db: db.clone(),
-            gateway,
+            gateway: gateway.clone(),
             outbox: outbox.clone(),
             verifier: config.public_keys.verifier(PAYMENT_SERVICE),
             gateway_secrets: config.gateway_webhook_secrets.clone().into(),
@@ -66,7 +77,7 @@ impl Application {
             PeerDelivery { orders: OrderClient::new(&config.order_service_url, config.order_webhook_timeout, signer) };
         // It claims rows with an UPDATE: a writer.
         let worker = OutboxWorker::new(crate::metrics::SERVICE, db.write.clone(), delivery, config.outbox);
-        Ok(Application { port, listener, router, pool: db.write, outbox, worker, sweep })
+        Ok(Application { port, gateway, gateway_webhook, listener, router, pool: db.write, outbox, worker, sweep })
     }
 
     pub fn port(&self) -> u16 {
@@ -86,10 +97,14 @@ impl Application {
         let local = stop.child_token();
         let worker = self.worker.spawn(self.outbox.waker(), local.clone());
         let sweep = self.sweep.spawn(local.clone());
+        let captures = self.gateway.spawn_captures(self.gateway_webhook, local.clone());
         let served = platform::http::serve(self.listener, self.router, local.clone()).await;
         local.cancel();
         worker.await?;
         sweep.await?;
+        for task in captures {
+            task.await?;
+        }
         served?;
         Ok(())
     }

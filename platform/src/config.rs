@@ -77,5 +77,13 @@ mod tests {
         let name = "PLATFORM_TEST_SECRET_NEVER_SET";
         assert_eq!(secret_list(name, Environment::Development, "dev").unwrap(), vec!["dev".to_owned()]);
         assert!(secret_list(name, Environment::Production, "dev").is_err());
+        // Set, but to the development default (which is in the source code): refused too.
+        // (A variable of this test's own: no other test reads it.)
+        let name = "PLATFORM_TEST_SECRET_SET_TO_THE_DEFAULT";
+        std::env::set_var(name, "a-real-secret, dev");
+        let refused = secret_list(name, Environment::Production, "dev").unwrap_err().to_string();
+        assert!(refused.contains("development default"), "{refused}");
+        std::env::set_var(name, "a-real-secret");
+        assert_eq!(secret_list(name, Environment::Production, "dev").unwrap(), vec!["a-real-secret".to_owned()]);
     }
 }

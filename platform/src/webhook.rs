@@ -89,12 +89,15 @@ impl WebhookSecrets {
     }
 }
 
-/// A webhook whose signature verified, with its message id and signature (for recognising a
-/// replay) and its JSON body.
+/// A webhook whose signature verified, with its message id, what names this one delivery of it
+/// (for recognising a replay), and its JSON body.
 #[derive(Debug, Clone)]
 pub struct SignedWebhook<T> {
     pub id: String,
-    pub signature: String,
+    /// `{webhook-id}.{webhook-timestamp}`: both are signed, so a replay cannot change them, and
+    /// the sender signs each attempt at a timestamp of its own. Not the signature header's text,
+    /// which a replay may pad with other `v1,…` entries (one matching entry is enough to verify).
+    pub delivery: String,
     pub body: T,
 }
 
@@ -110,15 +113,15 @@ where
         let secrets = WebhookSecrets::from_ref(state);
         let headers = request.headers().clone();
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let (id, signature) = (header(HEADER_WEBHOOK_ID), header(HEADER_WEBHOOK_SIGNATURE));
+        let (id, timestamp) = (header(HEADER_WEBHOOK_ID), header(HEADER_WEBHOOK_TIMESTAMP));
         let bytes =
             Bytes::from_request(request, state).await.map_err(|err| ApiError::Status(err.status(), err.body_text()))?;
         secrets.verify(&headers, &bytes)?;
-        let (Some(id), Some(signature)) = (id, signature) else {
+        let (Some(id), Some(timestamp)) = (id, timestamp) else {
             return Err(ApiError::Unauthorized("unsigned webhook".into()));
         };
         let body = crate::extract::json_object(&headers, &bytes)?;
-        Ok(SignedWebhook { id, signature, body })
+        Ok(SignedWebhook { delivery: format!("{id}.{timestamp}"), id, body })
     }
 }
 

@@ -1,4 +1,4 @@
--- The Order Service's schema on PostgreSQL: what migrations/sqlite/0001…0008 build, in one step.
+-- The Order Service's schema on PostgreSQL: what migrations/sqlite/0001…0009 build, in one step.
 -- Orders with their items and status history, the outbox of effects on the Payment and
 -- Notification services, bulk imports, identity (people, sessions, API keys, signing keys,
 -- sign-in failures, webhook receipts) and the Idempotency-Keys of order creations. Ids and money
@@ -195,10 +195,11 @@ CREATE TABLE login_failures (
     PRIMARY KEY (scope, subject)
 );
 
--- Signed webhooks received, kept for the minutes in which their signature is valid, so that a
--- replayed message is recognised by whichever replica it reaches.
+-- Signed webhook deliveries received (`{webhook-id}.{webhook-timestamp}`), kept for the minutes
+-- in which their signature is valid, so that a replayed message is recognised by whichever
+-- replica it reaches.
 CREATE TABLE webhook_receipts (
-    signature   TEXT        PRIMARY KEY,
+    delivery    TEXT        PRIMARY KEY,
     message_id  TEXT        NOT NULL,
     received_at TIMESTAMPTZ NOT NULL
 );

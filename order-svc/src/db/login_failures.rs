@@ -1,7 +1,8 @@
-//! `login_failures`: failed sign-ins per account and per client address, in fixed windows.
-//! Kept in the database, so the limits hold in total however many replicas take sign-ins.
+//! `login_failures`: sign-in attempts per account and per client address, in fixed windows —
+//! each counted before its password is checked, the successful ones given back. Kept in the
+//! database, so the limits hold in total however many replicas take sign-ins.
 
-use platform::db::{EpochMillis, Exec, Pool, RowsAffected};
+use platform::db::{EpochMillis, Exec, RowsAffected};
 use platform::on_db;
 
 /// Whose failures a row counts.
@@ -20,37 +21,47 @@ impl Scope {
     }
 }
 
-/// `(failures, window_started_at)` of the subject (milliseconds since the epoch), if it failed
-/// before.
+/// Counts one more attempt at `now_ms`: in the current window, or as the first of a new one
+/// when the current began `window_ms` or more ago. Returns the attempts now counted and when
+/// their window began (milliseconds since the epoch). One statement (an upsert), so attempts
+/// at the same moment — on one replica or several — each count, and each sees the others.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn get(pool: &Pool, scope: Scope, subject: &str) -> sqlx::Result<Option<(i64, i64)>> {
-    let row: Option<(i64, EpochMillis)> = on_db!(pool, |e| sqlx::query_as(
-        "SELECT failures, window_started_at FROM login_failures WHERE scope = $1 AND subject = $2"
-    )
-    .bind(scope.as_str())
-    .bind(subject)
-    .fetch_optional(e)
-    .await)?;
-    Ok(row.map(|(failures, started)| (failures, started.0)))
-}
-
-/// Counts one more failure at `now_ms`: in the current window, or as the first of a new one
-/// when the current began `window_ms` or more ago. One statement (an upsert), so concurrent
-/// failures — on one replica or several — each count.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn record(conn: impl Exec<'_>, scope: Scope, subject: &str, now_ms: i64, window_ms: i64) -> sqlx::Result<()> {
-    on_db!(conn, |e| sqlx::query(
+pub async fn record(
+    conn: impl Exec<'_>,
+    scope: Scope,
+    subject: &str,
+    now_ms: i64,
+    window_ms: i64,
+) -> sqlx::Result<(i64, i64)> {
+    let (attempts, window_started_at): (i64, EpochMillis) = on_db!(conn, |e| sqlx::query_as(
         "INSERT INTO login_failures (scope, subject, failures, window_started_at) VALUES ($1, $2, 1, $3)
          ON CONFLICT (scope, subject) DO UPDATE SET
             failures = CASE WHEN login_failures.window_started_at <= $4 THEN 1
                             ELSE login_failures.failures + 1 END,
             window_started_at = CASE WHEN login_failures.window_started_at <= $4 THEN $3
-                                     ELSE login_failures.window_started_at END",
+                                     ELSE login_failures.window_started_at END
+         RETURNING failures, window_started_at",
     )
     .bind(scope.as_str())
     .bind(subject)
     .bind(EpochMillis(now_ms))
     .bind(EpochMillis(now_ms - window_ms))
+    .fetch_one(e)
+    .await)?;
+    Ok((attempts, window_started_at.0))
+}
+
+/// Takes back one attempt of the window that began at `window_started_at` (an attempt that
+/// succeeded), if that window still runs.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn give_back(conn: impl Exec<'_>, scope: Scope, subject: &str, window_started_at: i64) -> sqlx::Result<()> {
+    on_db!(conn, |e| sqlx::query(
+        "UPDATE login_failures SET failures = failures - 1
+         WHERE scope = $1 AND subject = $2 AND window_started_at = $3 AND failures > 0"
+    )
+    .bind(scope.as_str())
+    .bind(subject)
+    .bind(EpochMillis(window_started_at))
     .execute(e)
     .await
     .rows_affected())?;

@@ -53,7 +53,9 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 }
 
 /// How many failed sign-ins a subject (an account, or a client address) may have within one
-/// window before further attempts are refused until the window ends.
+/// window before further attempts are refused until the window ends. Every attempt is counted
+/// before its password is checked (a success gives its count back), so attempts made at the
+/// same moment — on one replica or several — cannot all slip past the limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThrottlePolicy {
     pub max_failures: i64,
@@ -70,11 +72,12 @@ pub enum Throttle {
 }
 
 impl ThrottlePolicy {
-    /// The verdict for a subject with `failures` in the window that began at
-    /// `window_started_at` (milliseconds since the epoch), at `now`.
-    pub fn check(&self, failures: i64, window_started_at: i64, now: i64) -> Throttle {
+    /// The verdict on an attempt at `now`, the `attempts`-th (this one included) counted in the
+    /// window that began at `window_started_at` (milliseconds since the epoch): the first
+    /// `max_failures` go on to have their password checked.
+    pub fn check(&self, attempts: i64, window_started_at: i64, now: i64) -> Throttle {
         let window_ends_at = window_started_at.saturating_add(millis(self.window));
-        if now >= window_ends_at || failures < self.max_failures {
+        if now >= window_ends_at || attempts <= self.max_failures {
             return Throttle::Open;
         }
         let remaining_ms = u64::try_from(window_ends_at - now).unwrap_or(0);
@@ -159,8 +162,8 @@ mod tests {
     fn the_door_closes_at_the_limit_until_the_window_ends() {
         let policy = ThrottlePolicy { max_failures: 5, window: Duration::from_secs(900) };
         let start = 1_000_000;
-        assert_eq!(policy.check(4, start, start + 1), Throttle::Open);
-        assert_eq!(policy.check(5, start, start + 1_000), Throttle::Closed { retry_after_secs: 899 });
+        assert_eq!(policy.check(5, start, start + 1), Throttle::Open);
+        assert_eq!(policy.check(6, start, start + 1_000), Throttle::Closed { retry_after_secs: 899 });
         assert_eq!(policy.check(9, start, start + 899_500), Throttle::Closed { retry_after_secs: 1 });
         assert_eq!(policy.check(9, start, start + 900_000), Throttle::Open);
         assert!(policy.in_window(start, start + 899_999));

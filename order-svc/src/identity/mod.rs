@@ -165,9 +165,10 @@ impl IdentityProvider {
         &self.inner.settings
     }
 
-    /// Checks the password and opens a session. Refused sign-ins count against the account and
-    /// the client's address; beyond their limits, attempts are refused (429) until the window
-    /// ends, whether or not the account exists.
+    /// Checks the password and opens a session. Every attempt counts against the account and
+    /// the client's address before the password is checked, and a successful one is given
+    /// back; beyond their limits, attempts are refused (429) until the window ends, whether or
+    /// not the account exists.
     pub async fn sign_in(&self, email: &str, password: &str, address: IpAddr) -> ApiResult<SessionGrant> {
         // Longer passwords are refused before any hashing: they could only cost time.
         if password.chars().count() > platform::api::auth::MAX_PASSWORD_CHARS {
@@ -179,18 +180,15 @@ impl IdentityProvider {
         let account = email.to_lowercase();
         let address = address.to_string();
         let now_ms = now_millis();
-        self.check_throttle(Scope::Account, &account, now_ms).await?;
-        self.check_throttle(Scope::Address, &address, now_ms).await?;
+        let address_window_started_at = self.count_attempt(&account, &address, now_ms).await?;
 
         let user = db::users::find_by_email(&self.db().read, email).await?;
         let hash = user.as_ref().and_then(UserRow::usable_password_hash).unwrap_or(&self.inner.decoy_hash).to_owned();
         let matches = self.verify_password(password, hash).await?;
         let user = match user {
             Some(user) if matches && user.usable_password_hash().is_some() => user,
-            _ => {
-                self.record_failure(&account, &address, now_ms).await?;
-                return Err(ApiError::Unauthorized(SIGN_IN_REFUSED.into()));
-            }
+            // Counted already: a failure leaves its attempt counted.
+            _ => return Err(ApiError::Unauthorized(SIGN_IN_REFUSED.into())),
         };
 
         let refresh_token = new_secret(REFRESH_TOKEN_PREFIX);
@@ -203,6 +201,7 @@ impl IdentityProvider {
         let forget_before =
             now_ms - millis(self.settings().account_throttle.window.max(self.settings().address_throttle.window));
         db::login_failures::clear(&mut tx, Scope::Account, &account, forget_before).await?;
+        db::login_failures::give_back(&mut tx, Scope::Address, &address, address_window_started_at).await?;
         tx.commit().await?;
         tracing::info!(user_id = user.id, "signed in");
 
@@ -307,39 +306,33 @@ impl IdentityProvider {
         Ok(AccessGrant { access_token, token_type: "Bearer".into(), expires_in: ttl.as_secs() as i64, identity })
     }
 
-    async fn check_throttle(&self, scope: Scope, subject: &str, now_ms: i64) -> ApiResult<()> {
-        let policy = match scope {
-            Scope::Account => self.settings().account_throttle,
-            Scope::Address => self.settings().address_throttle,
-        };
-        let Some((failures, window_started_at)) = db::login_failures::get(&self.db().read, scope, subject).await?
-        else {
-            return Ok(());
-        };
-        match policy.check(failures, window_started_at, now_ms) {
-            Throttle::Open => Ok(()),
-            Throttle::Closed { retry_after_secs } => {
+    /// Counts this attempt against the account and the address (one transaction), and refuses
+    /// it (429) when either is past its limit. Returns when the address's window began, for a
+    /// successful attempt to give its count back.
+    async fn count_attempt(&self, account: &str, address: &str, now_ms: i64) -> ApiResult<i64> {
+        let (account_policy, address_policy) = (self.settings().account_throttle, self.settings().address_throttle);
+        let mut tx = self.db().write.begin().await?;
+        let on_account =
+            db::login_failures::record(&mut tx, Scope::Account, account, now_ms, millis(account_policy.window)).await?;
+        let on_address =
+            db::login_failures::record(&mut tx, Scope::Address, address, now_ms, millis(address_policy.window)).await?;
+        tx.commit().await?;
+        for (scope, policy, (attempts, window_started_at)) in
+            [(Scope::Account, account_policy, on_account), (Scope::Address, address_policy, on_address)]
+        {
+            if let Throttle::Closed { retry_after_secs } = policy.check(attempts, window_started_at, now_ms) {
                 let whose = match scope {
                     Scope::Account => "this account",
                     Scope::Address => "your address",
                 };
                 tracing::warn!(scope = ?scope, "sign-in refused: too many failures");
-                Err(ApiError::TooManyRequests {
+                return Err(ApiError::TooManyRequests {
                     detail: format!("too many failed sign-ins for {whose}; try again in {retry_after_secs} s"),
                     retry_after_secs,
-                })
+                });
             }
         }
-    }
-
-    async fn record_failure(&self, account: &str, address: &str, now_ms: i64) -> ApiResult<()> {
-        let mut tx = self.db().write.begin().await?;
-        let account_window = millis(self.settings().account_throttle.window);
-        let address_window = millis(self.settings().address_throttle.window);
-        db::login_failures::record(&mut tx, Scope::Account, account, now_ms, account_window).await?;
-        db::login_failures::record(&mut tx, Scope::Address, address, now_ms, address_window).await?;
-        tx.commit().await?;
-        Ok(())
+        Ok(on_address.1)
     }
 
     async fn verify_password(&self, password: &str, hash: String) -> ApiResult<bool> {

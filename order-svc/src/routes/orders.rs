@@ -342,7 +342,7 @@ pub async fn payment_webhook(
         )));
     }
     let now = now_millis();
-    let first_time = db::webhook_receipts::record(&state.core.db.write, &webhook.signature, &webhook.id, now).await?;
+    let first_time = db::webhook_receipts::record(&state.core.db.write, &webhook.delivery, &webhook.id, now).await?;
     if !first_time {
         tracing::warn!(order_id, message_id = %webhook.id, "replayed payment webhook refused");
         return Err(ApiError::BadRequest("replayed webhook: this signed message was received already".into()));

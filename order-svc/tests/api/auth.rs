@@ -332,6 +332,30 @@ async fn failed_sign_ins_close_the_door_per_account_and_per_address() {
 }
 
 #[tokio::test]
+async fn guesses_sent_all_at_once_cannot_slip_past_the_limit() {
+    let app = spawn_platform_with(|configs| {
+        configs.order.identity.account_throttle.max_failures = 3;
+        configs.order.identity.address_throttle.max_failures = 100;
+    })
+    .await;
+    app.person("target@example.com", Role::Viewer, PASSWORD).await;
+    let guesses = (0..12).map(|n| {
+        let app = &app;
+        async move { app.login("target@example.com", &format!("guess {n}"), Some("198.51.100.7")).await.status() }
+    });
+    let answers = futures::future::join_all(guesses).await;
+    let checked = answers.iter().filter(|status| status.as_u16() == 401).count();
+    let refused = answers.iter().filter(|status| status.as_u16() == 429).count();
+    // Each attempt is counted before its password is checked: only the first three are.
+    assert_eq!((checked, refused), (3, 9), "{answers:?}");
+    // A successful sign-in gives its count back: an address that signs in often is not locked.
+    let busy = spawn_platform_with(|configs| configs.order.identity.address_throttle.max_failures = 2).await;
+    for _ in 0..5 {
+        assert_eq!(busy.login(ADMIN_EMAIL, crate::helpers::ADMIN_PASSWORD, Some("198.51.100.8")).await.status(), 200);
+    }
+}
+
+#[tokio::test]
 async fn a_sign_in_takes_as_long_whether_or_not_the_account_exists() {
     let app = spawn_platform_with(|configs| {
         configs.order.identity.account_throttle.max_failures = 100;
@@ -450,10 +474,14 @@ async fn forged_stale_unsigned_and_replayed_payment_webhooks_are_refused_and_cha
     assert_eq!(app.order(order.id).await.status, OrderStatus::PaymentProcessing);
     assert_eq!(app.history_of(order.id).await.len(), history, "nothing changed");
 
-    // The genuine message, then the very same bytes and headers again.
+    // The genuine message, then the very same bytes and headers again, and again with the
+    // signature header padded (one matching entry is enough to verify): both replays.
     let genuine = app.order_webhook_headers("payment-test-completed", &body);
     assert_eq!(app.signed_order_webhook(order.id, &body, &genuine).await.status(), 200);
     detail_of(app.signed_order_webhook(order.id, &body, &genuine).await, 400, "a replay").await;
+    let mut padded = genuine.clone();
+    padded[2].1 = format!("{} v1,cGFkZGluZw==", padded[2].1);
+    detail_of(app.signed_order_webhook(order.id, &body, &padded).await, 400, "a replay with a padded signature").await;
     assert_eq!(app.order(order.id).await.status, OrderStatus::Paid);
     let into_paid = app.history_of(order.id).await.iter().filter(|c| c.to_status == OrderStatus::Paid).count();
     assert_eq!(into_paid, 1);

@@ -156,6 +156,8 @@ pub async fn spawn_platform_with(customise: impl FnOnce(&mut Configs)) -> TestPl
         decline_rate: 0.0,
         capture: payment_svc::gateway::CaptureMode::Immediate,
         timeout: Duration::from_secs(2),
+        // The tests play the gateway's webhook themselves, unless one asks for its captures.
+        capture_delay: Duration::from_secs(3600),
     };
     payment.gateway_database_url = Some(database("gateway").await);
     payment.outbox = quick_outbox();

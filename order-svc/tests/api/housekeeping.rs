@@ -25,11 +25,11 @@ async fn a_round_forgets_what_expired_and_keeps_the_rest() {
         .await.rows_affected())
         .unwrap();
     }
-    for (signature, age) in [("v1,expired", 11 * 60 * 1000), ("v1,kept", 60_000)] {
+    for (delivery, age) in [("msg.expired", 11 * 60 * 1000), ("msg.kept", 60_000)] {
         on_db!(pool, |e| sqlx::query(
-            "INSERT INTO webhook_receipts (signature, message_id, received_at) VALUES ($1, 'msg', $2)"
+            "INSERT INTO webhook_receipts (delivery, message_id, received_at) VALUES ($1, 'msg', $2)"
         )
-        .bind(signature)
+        .bind(delivery)
         .bind(EpochMillis(now - age))
         .execute(e)
         .await
@@ -55,6 +55,6 @@ async fn a_round_forgets_what_expired_and_keeps_the_rest() {
         on_db!(pool, |e| sqlx::query_scalar::<_, String>(sql).fetch_all(e).await).expect("readable")
     };
     assert_eq!(left("SELECT idempotency_key FROM order_requests").await, ["kept"]);
-    assert_eq!(left("SELECT signature FROM webhook_receipts").await, ["v1,kept"]);
+    assert_eq!(left("SELECT delivery FROM webhook_receipts").await, ["msg.kept"]);
     assert_eq!(left("SELECT subject FROM login_failures").await, ["kept@example.jp"]);
 }

@@ -1,5 +1,5 @@
 //! SIGKILLs of all three services at random moments, while shoppers place orders (some
-//! declined by the gateway) and cancel some of them: once the load stops and the platform
+//! declined by the gateway), ship some and cancel some: once the load stops and the platform
 //! settles, every invariant of `settled` holds and every key the shoppers used made exactly
 //! one order. The seed is printed, so a failing run can be repeated with `FAULTS_SEED`.
 
@@ -18,8 +18,8 @@ const LOAD: Duration = Duration::from_secs(20);
 const SHOPPERS: usize = 8;
 const PATIENCE: Duration = Duration::from_secs(90);
 
-/// Cancels one order in four, ships none, and pauses not at all.
-const HABITS: Habits = Habits { cancel: 0.25, ship: 0.0, pause: Duration::ZERO, patience: PATIENCE };
+/// Cancels one order in four and ships one in five, without a pause.
+const HABITS: Habits = Habits { cancel: 0.25, ship: 0.2, pause: Duration::ZERO, patience: PATIENCE };
 
 #[tokio::test]
 async fn random_sigkills_of_every_service_under_load_lose_nothing_and_apply_nothing_twice() {
@@ -55,12 +55,13 @@ async fn random_sigkills_of_every_service_under_load_lose_nothing_and_apply_noth
     eprintln!("{:.1?}: kills {kills:?}", started.elapsed());
 
     let mut placed: HashMap<String, i64> = HashMap::new();
-    let mut cancelled = Vec::new();
+    let (mut shipped, mut cancelled) = (Vec::new(), Vec::new());
     for shopper in shoppers {
         let receipts = shopper.await.expect("a shopper ran to the end");
         for (key, id) in receipts.orders {
             assert!(placed.insert(key.clone(), id).is_none(), "key {key} used twice");
         }
+        shipped.extend(receipts.shipped);
         cancelled.extend(receipts.cancelled);
     }
     assert!(placed.len() >= SHOPPERS, "the load placed orders: {}", placed.len());
@@ -73,14 +74,18 @@ async fn random_sigkills_of_every_service_under_load_lose_nothing_and_apply_noth
     for id in &ids {
         assert!(settled.orders.contains_key(id), "order {id}, as answered, exists");
     }
+    for id in &shipped {
+        assert_eq!(settled.orders[id].0, "shipped", "order {id} was shipped");
+    }
     for id in &cancelled {
         assert_eq!(settled.orders[id].0, "cancelled", "order {id} was cancelled");
     }
     eprintln!(
-        "{:.1?}: settled; {} orders: {} paid, {} pending (declined), {} cancelled ({} of them refunded)",
+        "{:.1?}: settled; {} orders: {} paid, {} shipped, {} pending (declined), {} cancelled ({} of them refunded)",
         started.elapsed(),
         settled.orders.len(),
         settled.orders_in("paid"),
+        settled.orders_in("shipped"),
         settled.orders_in("pending"),
         settled.orders_in("cancelled"),
         settled.payments.values().filter(|(status, ..)| status == "refunded").count(),

@@ -120,3 +120,29 @@ async fn a_notification_service_killed_with_its_queue_half_sent_sends_every_mess
         assert_eq!(settled.notices(id, "ORDER_CONFIRMATION"), 1, "order {id}");
     }
 }
+
+#[tokio::test]
+async fn deferred_captures_due_while_the_payment_service_is_killed_settle_every_order_once() {
+    // The gateway captures each charge 1.5 s after authorising it and reports it by its webhook.
+    let mut cluster =
+        Cluster::start(&[("PAYMENT_GATEWAY_CAPTURE", "deferred"), ("PAYMENT_GATEWAY_CAPTURE_DELAY_MS", "1500")]).await;
+    let shopper = cluster.shopper().await;
+    let mut ids = Vec::new();
+    for n in 0..12 {
+        let order = shopper.place(&format!("deferred-{n}"), &order_body(&format!("d{n}"), &[(1, 700)]), PATIENCE).await;
+        assert_eq!(order["status"], "payment_processing", "a deferred capture leaves the order waiting");
+        ids.push(order["id"].as_i64().expect("an order id"));
+    }
+    // Killed as the captures fall due: some reported, some captured and not yet reported, some
+    // not yet captured.
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    cluster.kill(Service::Payment);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    cluster.start_service(Service::Payment).await;
+
+    let settled = assert_settled(&cluster, PATIENCE).await;
+    for id in ids {
+        assert_eq!(settled.orders[&id].0, "paid", "order {id}");
+        assert_eq!(settled.notices(id, "ORDER_CONFIRMATION"), 1, "order {id}");
+    }
+}

@@ -4,10 +4,12 @@
 //! transaction?" truthfully across restarts, as a real gateway does.
 
 use anyhow::Context as _;
-use chrono::Utc;
-use platform::db::{Database, Migrations};
+use chrono::{DateTime, Utc};
+use platform::db::{Database, Migrations, Pool};
 use platform::on_db;
+use platform::outbox::Outbox;
 
+use super::capture::{capture_report, CAPTURE_REPORT};
 use super::ChargeOutcome;
 
 static LEDGER_MIGRATIONS: Migrations = Migrations {
@@ -56,6 +58,33 @@ impl Ledger {
         self.find(transaction_id)
             .await?
             .with_context(|| format!("transaction {transaction_id} vanished from the ledger"))
+    }
+
+    /// Captures up to `limit` charges authorised before `authorised_before`, oldest first, and
+    /// writes the report of each to the gateway's outbox, in one transaction; returns how many.
+    /// On PostgreSQL the claim skips the charges another replica's round is capturing.
+    pub async fn capture_due(&self, authorised_before: DateTime<Utc>, limit: i64) -> anyhow::Result<usize> {
+        const SQL: &str = "UPDATE transactions SET outcome = 'captured'
+             WHERE transaction_id IN (
+                SELECT transaction_id FROM transactions WHERE outcome = 'authorised' AND created_at < $1
+                ORDER BY created_at LIMIT $2 {lock})
+             RETURNING transaction_id";
+        let mut tx = self.db.write.begin().await?;
+        let captured: Vec<String> = on_db!(&mut tx,
+            sqlite: SQL.replace("{lock}", ""),
+            postgres: SQL.replace("{lock}", "FOR UPDATE SKIP LOCKED"),
+            |e, sql| sqlx::query_scalar(&sql).bind(authorised_before).bind(limit).fetch_all(e).await)?;
+        for transaction_id in &captured {
+            let key = format!("gateway-{transaction_id}-captured");
+            Outbox::enqueue(&mut tx, CAPTURE_REPORT, &capture_report(transaction_id), &key).await?;
+        }
+        tx.commit().await?;
+        Ok(captured.len())
+    }
+
+    /// Where the gateway's outbox is.
+    pub fn pool(&self) -> &Pool {
+        &self.db.write
     }
 
     /// The outcome on record, if the gateway ever charged the transaction.

@@ -3,13 +3,13 @@
 //! It is the outside world, so it is a faithful stand-in with the failure modes a real
 //! gateway has: it takes time (`latency`, spent after the charge is decided, as an answer
 //! travelling back), an issuer sometimes declines (`decline_rate`), a charge may be left
-//! pending and settled later through the webhook (`CaptureMode::Deferred`), whose deliveries
-//! the gateway signs as `domain::gateway_signature` describes (the tests play the gateway with
-//! its `header_value`), and it remembers every transaction (`ledger`), so that a Payment
-//! Service that never heard an answer can ask what happened. Charging the same transaction
+//! pending and captured a while later (`CaptureMode::Deferred`, `capture_delay`), which the
+//! gateway reports through its signed webhook (`capture`), and it remembers every transaction
+//! (`ledger`), so that a Payment Service that never heard an answer can ask what happened. Charging the same transaction
 //! again is asking: the gateway is idempotent by transaction id. Everything else in the service
 //! treats it as opaque.
 
+pub mod capture;
 mod ledger;
 
 use std::str::FromStr;
@@ -23,7 +23,8 @@ pub const DECLINE_REASON: &str = "card declined by issuer";
 pub enum CaptureMode {
     /// The charge is captured during the call: the payment completes at once.
     Immediate,
-    /// The charge is only authorised; the gateway reports the outcome later via the webhook.
+    /// The charge is only authorised; the gateway captures it `capture_delay` later and
+    /// reports that through its webhook.
     Deferred,
 }
 
@@ -49,6 +50,8 @@ pub struct GatewaySettings {
     /// The longest a charge may take: a payment pending longer than this without an answer is
     /// asked about again (`sweep`).
     pub timeout: Duration,
+    /// How long after it authorised a charge (deferred capture) the gateway captures it.
+    pub capture_delay: Duration,
 }
 
 impl Default for GatewaySettings {
@@ -58,6 +61,7 @@ impl Default for GatewaySettings {
             decline_rate: 0.0,
             capture: CaptureMode::Immediate,
             timeout: Duration::from_secs(30),
+            capture_delay: Duration::from_secs(2),
         }
     }
 }

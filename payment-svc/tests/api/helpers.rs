@@ -69,6 +69,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         decline_rate: 0.0,
         capture: CaptureMode::Immediate,
         timeout: Duration::from_secs(2),
+        // The tests play the gateway's webhook themselves, unless one asks for its captures.
+        capture_delay: Duration::from_secs(3600),
     };
     config.gateway_database_url = Some(platform::testing::database_url(dir.path(), "gateway").await);
     let (issuer, keys) = throwaway_issuer();

@@ -178,3 +178,30 @@ async fn a_refunded_payment_stays_refunded_when_completion_is_repeated() {
     assert_eq!(late_failure.status(), 200);
     assert_eq!(late_failure.json::<Value>().await.unwrap()["status"], "refunded");
 }
+
+#[tokio::test]
+async fn the_gateway_captures_a_deferred_charge_by_itself_and_reports_it_through_its_signed_webhook() {
+    let stub = spawn_order_stub().await;
+    let app = spawn_app_with(|config| {
+        config.gateway.capture = CaptureMode::Deferred;
+        config.gateway.capture_delay = Duration::from_millis(300);
+        config.order_service_url = stub.url.clone();
+    })
+    .await;
+    let (id, _) = pending_payment(&app, 31).await;
+
+    // Nobody plays the gateway here: the simulator captures the charge and reports it.
+    let completed = eventually(Duration::from_secs(10), || async {
+        let payment: Value = app.get(&format!("/api/v1/payments/{id}")).await.json().await.unwrap();
+        payment["status"] == "completed"
+    })
+    .await;
+    assert!(completed, "the deferred charge was captured and reported");
+    let payment: Value = app.get(&format!("/api/v1/payments/{id}")).await.json().await.unwrap();
+    let events = payment["gateway_events"].as_array().expect("the gateway's events").clone();
+    assert_eq!(events.len(), 1, "reported once: {events:?}");
+    assert_eq!((events[0]["status"].as_str(), events[0]["outcome"].as_str()), (Some("completed"), Some("applied")));
+    // And the Order Service is told, as for any change of status.
+    assert!(eventually(Duration::from_secs(5), || async { stub.received().len() == 1 }).await);
+    assert_eq!(stub.received()[0].body["status"], "completed");
+}

@@ -1,8 +1,10 @@
 //! Minting tokens: Ed25519 signing keys and the `Issuer` that signs with the active one.
 //!
 //! Behind the `issuer` feature, which only the Order Service enables (and the other services'
-//! tests, which need tokens without starting an Order Service): the Payment and Notification
-//! Services are built without this code and hold no private key, so they cannot mint.
+//! tests, which need tokens without starting an Order Service). Built on their own, the Payment
+//! and Notification Services lack this code; built with the Order Service in one cargo
+//! invocation, feature unification links it into them too — but they never hold a private key
+//! (the keys live in the Order Service's database), so they still cannot mint.
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
