@@ -168,7 +168,7 @@ test.describe('a session of its own', () => {
   });
 });
 
-test('an administrator invites a person who then signs in, and hands out and revokes an API key', async ({ page, browser }) => {
+test('an administrator invites a person who then signs in, changes their role, and hands out and revokes an API key', async ({ page, browser }) => {
   await open(page, '/admin');
   await expect(page.locator(`tr[data-user="${people.viewer.email}"]`)).toContainText('Active');
   const email = `${uniqueTag('invited')}@example.jp`;
@@ -192,6 +192,17 @@ test('an administrator invites a person who then signs in, and hands out and rev
   await expect(theirs).toHaveURL('/login?password_set=1');
   await signInWithTheForm(theirs, email, 'a password of their own');
   await expect(theirs.locator('[data-role]')).toHaveText('Operator');
+
+  // The administrator makes them a viewer: their next page says so, and offers no action.
+  await page.getByLabel(`Role of ${email}`).selectOption('viewer');
+  await expect(page.getByLabel(`Role of ${email}`)).toHaveValue('viewer');
+  // The change is a request in flight: their page is loaded again until it has landed.
+  await expect(async () => {
+    await theirs.goto('/orders');
+    await expect(theirs.locator('[data-role]')).toHaveText('Viewer', { timeout: 1000 });
+  }).toPass();
+  await expect(theirs.locator('main[data-hydrated="true"]')).toBeAttached();
+  await expect(theirs.getByRole('link', { name: 'New order' })).toHaveCount(0);
   await invited.close();
 
   const keys = page.getByRole('form', { name: 'Create an API key' });
