@@ -14,6 +14,13 @@ export LEPTOS_SITE_ADDR=${LEPTOS_SITE_ADDR:-127.0.0.1:5173}
 # The first administrator. On a fresh Order Service database and without ADMIN_PASSWORD, a
 # password is generated here and shown once, in the banner below; it is stored nowhere but as
 # the account's Argon2 hash. Later starts find the account and leave it alone.
+# One DATABASE_URL would be every service's fallback, and so one database for all three.
+if [ -n "${DATABASE_URL:-}" ]; then
+  echo "DATABASE_URL is set: the three services would share that one database." >&2
+  echo "Give each its own: ORDER_DATABASE_URL, PAYMENT_DATABASE_URL, NOTIFICATION_DATABASE_URL." >&2
+  exit 2
+fi
+
 admin_email=${ADMIN_EMAIL:-admin@example.com}
 order_db=${ORDER_DATABASE_URL:-sqlite://data/order_service.db}
 order_db=${order_db#sqlite://}; order_db=${order_db%%\?*}

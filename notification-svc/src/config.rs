@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use platform::auth::PublicKeys;
-use platform::config::{env_list, env_or, env_string};
+use platform::config::{database_url, env_list, env_or, env_string};
 use platform::http::HttpSettings;
 use platform::worker::Backoff;
 
@@ -47,7 +47,7 @@ impl Config {
         let config = Config {
             host: env_string("NOTIFICATION_SERVICE_HOST", "127.0.0.1"),
             port: env_or("NOTIFICATION_SERVICE_PORT", 8002)?,
-            database_url: env_string("NOTIFICATION_DATABASE_URL", "sqlite://data/notification_service.db"),
+            database_url: database_url("NOTIFICATION_DATABASE_URL", "sqlite://data/notification_service.db"),
             db_max_connections: env_or("DB_MAX_CONNECTIONS", 8)?,
             rate_per_sec: env_or("NOTIFICATION_RATE_PER_SEC", 10)?,
             max_attempts: env_or("NOTIFICATION_MAX_ATTEMPTS", 5)?,

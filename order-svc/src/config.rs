@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use platform::config::{env_list, env_or, env_string, secret_list, Environment};
+use platform::config::{database_url, env_list, env_or, env_string, secret_list, Environment};
 use platform::http::HttpSettings;
 use platform::outbox::OutboxSettings;
 use platform::webhook::DEVELOPMENT_ORDER_WEBHOOK_SECRET;
@@ -18,8 +18,8 @@ pub struct Config {
     pub host: String,
     /// `ORDER_SERVICE_PORT`, default 8000.
     pub port: u16,
-    /// `ORDER_DATABASE_URL`, default `sqlite://data/order_service.db`; `postgres://…` for
-    /// PostgreSQL.
+    /// `ORDER_DATABASE_URL` (else `DATABASE_URL`), default `sqlite://data/order_service.db`;
+    /// `postgres://…` for PostgreSQL.
     pub database_url: String,
     /// `DB_MAX_CONNECTIONS`, default 8: on SQLite the reading pool (writes go through one
     /// connection), on PostgreSQL the one pool.
@@ -73,7 +73,7 @@ impl Config {
         Ok(Config {
             host: env_string("ORDER_SERVICE_HOST", "127.0.0.1"),
             port: env_or("ORDER_SERVICE_PORT", 8000)?,
-            database_url: env_string("ORDER_DATABASE_URL", "sqlite://data/order_service.db"),
+            database_url: database_url("ORDER_DATABASE_URL", "sqlite://data/order_service.db"),
             db_max_connections: env_or("DB_MAX_CONNECTIONS", 8)?,
             payment_service_url: trim_slash(env_string("PAYMENT_SERVICE_URL", "http://127.0.0.1:8001")),
             notification_service_url: trim_slash(env_string("NOTIFICATION_SERVICE_URL", "http://127.0.0.1:8002")),

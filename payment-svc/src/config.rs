@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use platform::auth::PublicKeys;
-use platform::config::{env_list, env_or, env_string, secret_list, Environment};
+use platform::config::{database_url, env_list, env_or, env_string, secret_list, Environment};
 use platform::http::HttpSettings;
 use platform::outbox::OutboxSettings;
 use platform::webhook::DEVELOPMENT_ORDER_WEBHOOK_SECRET;
@@ -75,7 +75,7 @@ impl Config {
         Ok(Config {
             host: env_string("PAYMENT_SERVICE_HOST", "127.0.0.1"),
             port: env_or("PAYMENT_SERVICE_PORT", 8001)?,
-            database_url: env_string("PAYMENT_DATABASE_URL", "sqlite://data/payment_service.db"),
+            database_url: database_url("PAYMENT_DATABASE_URL", "sqlite://data/payment_service.db"),
             db_max_connections: env_or("DB_MAX_CONNECTIONS", 8)?,
             public_keys: PublicKeys::from_env(&order_service_url),
             order_service_url,

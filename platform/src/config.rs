@@ -19,6 +19,15 @@ pub fn env_string(name: &str, default: &str) -> String {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty()).unwrap_or_else(|| default.to_owned())
 }
 
+/// A service's database: its own variable (`ORDER_DATABASE_URL`, …) when set, else
+/// `DATABASE_URL`, else `default`. The shared name suits a service deployed alone (a container
+/// per service, each given its own `DATABASE_URL`); where the three run from one environment,
+/// as `make run` starts them, each needs its own name, or they would share one database.
+pub fn database_url(own: &str, default: &str) -> String {
+    let shared = env_string("DATABASE_URL", default);
+    env_string(own, &shared)
+}
+
 pub fn env_list(name: &str, default: &str) -> Vec<String> {
     env_string(name, default).split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()
 }
@@ -70,6 +79,18 @@ pub fn secret_list(name: &str, environment: Environment, development_default: &s
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_service_of_its_own_database_variable_wins_over_the_shared_one() {
+        // Variables of this test's own; DATABASE_URL itself is left alone (other tests run
+        // beside this one), so only what it does not decide is checked against it.
+        let own = "PLATFORM_TEST_ORDER_DATABASE_URL";
+        assert_eq!(database_url(own, "sqlite://x.db"), env_string("DATABASE_URL", "sqlite://x.db"));
+        std::env::set_var(own, "postgres://db/order_service");
+        assert_eq!(database_url(own, "sqlite://x.db"), "postgres://db/order_service");
+        std::env::set_var(own, "  ");
+        assert_eq!(database_url(own, "sqlite://x.db"), env_string("DATABASE_URL", "sqlite://x.db"));
+    }
 
     #[test]
     fn production_refuses_missing_or_development_secrets() {
