@@ -2,7 +2,7 @@
 //! each counted before its password is checked, the successful ones given back. Kept in the
 //! database, so the limits hold in total however many replicas take sign-ins.
 
-use platform::db::{EpochMillis, Exec, RowsAffected};
+use platform::db::{EpochMillis, Exec, RowsAffected, Transaction};
 use platform::on_db;
 
 /// Whose failures a row counts.
@@ -52,10 +52,12 @@ pub async fn record(
 }
 
 /// Takes back one attempt of the window that began at `window_started_at` (an attempt that
-/// succeeded), if that window still runs.
+/// succeeded), if that window still runs; a row left counting nothing is removed, so everyday
+/// sign-ins leave no trace here. Two statements: run it in a transaction (the first one's row
+/// lock keeps an attempt made meanwhile from being deleted with it).
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn give_back(conn: impl Exec<'_>, scope: Scope, subject: &str, window_started_at: i64) -> sqlx::Result<()> {
-    on_db!(conn, |e| sqlx::query(
+pub async fn give_back(tx: &mut Transaction, scope: Scope, subject: &str, window_started_at: i64) -> sqlx::Result<()> {
+    on_db!(&mut *tx, |e| sqlx::query(
         "UPDATE login_failures SET failures = failures - 1
          WHERE scope = $1 AND subject = $2 AND window_started_at = $3 AND failures > 0"
     )
@@ -65,6 +67,12 @@ pub async fn give_back(conn: impl Exec<'_>, scope: Scope, subject: &str, window_
     .execute(e)
     .await
     .rows_affected())?;
+    on_db!(&mut *tx, |e| sqlx::query("DELETE FROM login_failures WHERE scope = $1 AND subject = $2 AND failures = 0")
+        .bind(scope.as_str())
+        .bind(subject)
+        .execute(e)
+        .await
+        .rows_affected())?;
     Ok(())
 }
 
