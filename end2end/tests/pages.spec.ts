@@ -28,11 +28,20 @@ test('every page is server-rendered, hydrates cleanly and is saved as a screensh
     await page.screenshot({ path: shot(name), fullPage: true });
   }
 
-  // The server render carries the data, Japanese text included, not just the frame.
-  const detail = await (await page.request.get(`/orders/${order.id}`)).text();
-  expect(detail).toContain('高橋美咲');
-  expect(detail).toContain('抹茶セット');
-  expect(detail).toContain('¥12,600');
+  // The server render carries the data, Japanese text included, not just the frame, and the
+  // page's own title — also when several are rendered at once (the title is read after the
+  // page is rendered, which once panicked the server now and then).
+  const details = await Promise.all(
+    Array.from({ length: 12 }, () => page.request.get(`/orders/${order.id}`)),
+  );
+  for (const response of details) {
+    expect(response.status()).toBe(200);
+    const detail = await response.text();
+    expect(detail).toContain(`<title>Order #${order.id} · Order Management</title>`);
+    expect(detail).toContain('高橋美咲');
+    expect(detail).toContain('抹茶セット');
+    expect(detail).toContain('¥12,600');
+  }
 
   // Tailwind's stylesheet is built and applied.
   await open(page, '/');

@@ -48,64 +48,17 @@ pub fn ImportPanel(
     #[prop(optional)] on_final: Option<Callback<Import>>,
     #[prop(optional)] page_heading: bool,
 ) -> impl IntoView {
-    let urls = ServiceUrls::current();
     let id = import.id.clone();
     let dry_run = import.dry_run;
     let state = RwSignal::new(import);
-    let meter = StoredValue::new(RateMeter::default());
     let rate = RwSignal::new(None::<f64>);
     let trouble = RwSignal::new(None::<StreamTrouble>);
-
-    // Only in the browser (effects do not run on the server), and only for an import that
-    // can still change: the stream sends the state at once, then every change, and stops. It
-    // opens with a ticket fetched first, so it is held here and closed when the panel goes.
-    let stream = StoredValue::new_local(None::<ProgressStream>);
-    on_cleanup(move || {
-        if let Some(Some(open)) = stream.try_update_value(Option::take) {
-            open.close();
-        }
-    });
-    Effect::new({
-        let id = id.clone();
-        move |_| {
-            if state.get_untracked().status.is_final() {
-                return;
-            }
-            let (urls, id) = (urls.clone(), id.clone());
-            leptos::task::spawn_local(async move {
-                let url = match imports_api::events_url(&urls, &id).await {
-                    Ok(url) => url,
-                    Err(_) => {
-                        trouble.set(Some(StreamTrouble::Stopped));
-                        return;
-                    }
-                };
-                let opened = follow_progress(
-                    &url,
-                    move |import: Import| {
-                        let measured =
-                            meter.try_update_value(|m| m.record(now_ms(), import.processed_orders)).flatten();
-                        rate.set(measured);
-                        trouble.set(None);
-                        let done = import.status.is_final();
-                        state.set(import.clone());
-                        if done {
-                            if let Some(on_final) = on_final {
-                                on_final.run(import);
-                            }
-                        }
-                    },
-                    move |closed| {
-                        trouble.set(Some(if closed { StreamTrouble::Stopped } else { StreamTrouble::Reconnecting }))
-                    },
-                );
-                // The panel may have gone while the ticket was on its way.
-                if let Some(Some(Some(orphan))) = opened.map(|open| stream.try_set_value(Some(open))) {
-                    orphan.close();
-                }
-            });
-        }
-    });
+    // Not on the server: effects do not run there, so no stream would open, and the value
+    // that holds one may only be touched on the thread that made it, where the server ends
+    // the page on whichever thread finishes the response.
+    if !cfg!(feature = "ssr") {
+        follow_live(Live { id: id.clone(), state, rate, trouble, on_final });
+    }
 
     let title = {
         let id = id.clone();
@@ -458,6 +411,67 @@ fn save_file(name: &str, mime: &str, text: &str) {
     }
     // The object URL is not revoked: the download reads it after this returns, and the page
     // lets it go when it unloads.
+}
+
+/// What a running import's progress updates, as the panel shows it.
+struct Live {
+    id: String,
+    state: RwSignal<Import>,
+    rate: RwSignal<Option<f64>>,
+    trouble: RwSignal<Option<StreamTrouble>>,
+    on_final: Option<Callback<Import>>,
+}
+
+/// Follows an import that can still change through its event stream, which sends the state
+/// at once, then every change, and stops. The stream opens with a ticket fetched first, so it
+/// is held here and closed when the panel goes.
+fn follow_live(live: Live) {
+    let Live { id, state, rate, trouble, on_final } = live;
+    let urls = ServiceUrls::current();
+    let meter = StoredValue::new(RateMeter::default());
+    let stream = StoredValue::new_local(None::<ProgressStream>);
+    on_cleanup(move || {
+        if let Some(Some(open)) = stream.try_update_value(Option::take) {
+            open.close();
+        }
+    });
+    Effect::new(move |_| {
+        if state.get_untracked().status.is_final() {
+            return;
+        }
+        let (urls, id) = (urls.clone(), id.clone());
+        leptos::task::spawn_local(async move {
+            let url = match imports_api::events_url(&urls, &id).await {
+                Ok(url) => url,
+                Err(_) => {
+                    trouble.set(Some(StreamTrouble::Stopped));
+                    return;
+                }
+            };
+            let opened = follow_progress(
+                &url,
+                move |import: Import| {
+                    let measured = meter.try_update_value(|m| m.record(now_ms(), import.processed_orders)).flatten();
+                    rate.set(measured);
+                    trouble.set(None);
+                    let done = import.status.is_final();
+                    state.set(import.clone());
+                    if done {
+                        if let Some(on_final) = on_final {
+                            on_final.run(import);
+                        }
+                    }
+                },
+                move |closed| {
+                    trouble.set(Some(if closed { StreamTrouble::Stopped } else { StreamTrouble::Reconnecting }))
+                },
+            );
+            // The panel may have gone while the ticket was on its way.
+            if let Some(Some(Some(orphan))) = opened.map(|open| stream.try_set_value(Some(open))) {
+                orphan.close();
+            }
+        });
+    });
 }
 
 /// Milliseconds on the browser's monotonic clock.

@@ -1,6 +1,6 @@
 //! Pieces every page uses: the frame with its navigation, status badges, the loading, empty
-//! and error states, the pager, and the timer that keeps live pages fresh; and the import
-//! panel that both import pages show.
+//! and error states, the pager, the timer that keeps live pages fresh and the title of a page
+//! named by its route; and the import panel that both import pages show.
 
 mod badges;
 mod feedback;
@@ -9,6 +9,7 @@ mod layout;
 mod notification_entry;
 mod pager;
 mod refresh;
+mod route_title;
 
 pub use badges::{order_status_label, template_label, ImportStatusBadge, NotificationStatusBadge, OrderStatusBadge};
 pub use feedback::{Empty, Loading, ServiceProblem};
@@ -17,3 +18,4 @@ pub use layout::Layout;
 pub use notification_entry::NotificationEntry;
 pub use pager::Pager;
 pub use refresh::use_refresh;
+pub use route_title::RouteTitle;

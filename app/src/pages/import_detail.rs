@@ -3,13 +3,12 @@
 //! download, and the link to the orders it created.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use platform::api::imports::Import;
 
 use crate::api::{self, ServiceUrls};
-use crate::components::{Empty, ImportPanel, Loading, ServiceProblem};
+use crate::components::{Empty, ImportPanel, Loading, RouteTitle, ServiceProblem};
 use crate::format;
 
 #[component]
@@ -41,7 +40,7 @@ pub fn ImportDetailPage() -> impl IntoView {
     let on_final = Callback::new(move |_: Import| report_version.update(|v| *v += 1));
 
     view! {
-        <Title text=move || format!("Import {}", format::short_id(&id.get())) />
+        <RouteTitle text=move || format!("Import {}", format::short_id(&id.get())) />
         <p class="text-sm"><A href="/imports" attr:class="text-indigo-700 underline">"← All imports"</A></p>
         <Transition fallback=|| view! { <Loading what="the import" /> }>
             {move || Suspend::new(async move {

@@ -9,7 +9,6 @@
 use std::time::Duration;
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use platform::api::notifications::{Notification, NotificationStatus, TemplateName};
@@ -18,7 +17,7 @@ use platform::api::payments::{GatewayEventOutcome, GatewayEventRecord, Payment, 
 
 use crate::api::{self, ServiceError, ServiceResult, ServiceUrls};
 use crate::components::{
-    order_status_label, use_refresh, Empty, Loading, NotificationEntry, OrderStatusBadge, ServiceProblem,
+    order_status_label, use_refresh, Empty, Loading, NotificationEntry, OrderStatusBadge, RouteTitle, ServiceProblem,
 };
 use crate::format;
 
@@ -118,7 +117,7 @@ pub fn OrderDetailPage() -> impl IntoView {
     let confirming = RwSignal::new(false);
 
     view! {
-        <Title text=move || order_id.get().map_or("Order".to_owned(), |id| format!("Order #{id}")) />
+        <RouteTitle text=move || order_id.get().map_or("Order".to_owned(), |id| format!("Order #{id}")) />
         <p class="text-sm"><A href="/orders" attr:class="text-indigo-700 underline">"← All orders"</A></p>
         <Transition fallback=|| view! { <Loading what="the order" /> }>
             {move || Suspend::new(async move {
