@@ -3,7 +3,7 @@
 //! settles, every invariant of `settled` holds and every key the shoppers used made exactly
 //! one order. The seed is printed, so a failing run can be repeated with `FAULTS_SEED`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
@@ -12,7 +12,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::cluster::{Cluster, Service};
 use crate::settled::assert_settled;
-use crate::shopper::{shop, Habits};
+use crate::shopper::{shop, Habits, Receipts};
 
 const LOAD: Duration = Duration::from_secs(20);
 const SHOPPERS: usize = 8;
@@ -54,32 +54,13 @@ async fn random_sigkills_of_every_service_under_load_lose_nothing_and_apply_noth
     }
     eprintln!("{:.1?}: kills {kills:?}", started.elapsed());
 
-    let mut placed: HashMap<String, i64> = HashMap::new();
-    let (mut shipped, mut cancelled) = (Vec::new(), Vec::new());
-    for shopper in shoppers {
-        let receipts = shopper.await.expect("a shopper ran to the end");
-        for (key, id) in receipts.orders {
-            assert!(placed.insert(key.clone(), id).is_none(), "key {key} used twice");
-        }
-        shipped.extend(receipts.shipped);
-        cancelled.extend(receipts.cancelled);
-    }
-    assert!(placed.len() >= SHOPPERS, "the load placed orders: {}", placed.len());
+    let receipts = Receipts::gather(shoppers).await;
+    assert!(receipts.orders.len() >= SHOPPERS, "the load placed orders: {}", receipts.orders.len());
     eprintln!("{:.1?}: every shopper answered", started.elapsed());
 
     let settled = assert_settled(&cluster, PATIENCE).await;
-    let ids: HashSet<i64> = placed.values().copied().collect();
-    assert_eq!(ids.len(), placed.len(), "no two keys were answered with the same order");
-    assert_eq!(settled.orders.len(), placed.len(), "one order per key, none created twice");
-    for id in &ids {
-        assert!(settled.orders.contains_key(id), "order {id}, as answered, exists");
-    }
-    for id in &shipped {
-        assert_eq!(settled.orders[id].0, "shipped", "order {id} was shipped");
-    }
-    for id in &cancelled {
-        assert_eq!(settled.orders[id].0, "cancelled", "order {id} was cancelled");
-    }
+    assert_eq!(settled.orders.len(), receipts.orders.len(), "one order per key, none created twice");
+    receipts.assert_kept_by(&settled);
     eprintln!(
         "{:.1?}: settled; {} orders: {} paid, {} shipped, {} pending (declined), {} cancelled ({} of them refunded)",
         started.elapsed(),

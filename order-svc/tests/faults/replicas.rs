@@ -8,7 +8,6 @@
 //! Needs PostgreSQL (`TEST_POSTGRES_URL`) and HAProxy, whatever the run's backend: `make test`
 //! provides both and runs this test once, in its SQLite pass.
 
-use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -19,7 +18,7 @@ use rand::{Rng, SeedableRng};
 use crate::cluster::{Cluster, Service};
 use crate::import::{file, processed, upload};
 use crate::settled::assert_settled;
-use crate::shopper::{shop, Habits};
+use crate::shopper::{shop, Habits, Receipts};
 
 const LOAD: Duration = Duration::from_secs(12);
 const SHOPPERS: usize = 4;
@@ -105,35 +104,18 @@ async fn two_replicas_of_every_service_share_the_work_and_lose_nothing_when_one_
     }
     eprintln!("{:.1?}: killed and restarted {victims:?}", started.elapsed());
 
-    let mut placed: HashMap<String, i64> = HashMap::new();
-    let (mut shipped, mut cancelled) = (Vec::new(), Vec::new());
-    for shopper in shoppers {
-        let receipts = shopper.await.expect("a shopper ran to the end");
-        for (key, id) in receipts.orders {
-            assert!(placed.insert(key.clone(), id).is_none(), "key {key} used twice");
-        }
-        shipped.extend(receipts.shipped);
-        cancelled.extend(receipts.cancelled);
-    }
-    assert!(placed.len() >= 20, "the load placed orders: {}", placed.len());
+    let receipts = Receipts::gather(shoppers).await;
+    assert!(receipts.orders.len() >= 20, "the load placed orders: {}", receipts.orders.len());
     assert!(
-        !shipped.is_empty() && !cancelled.is_empty(),
-        "the load shipped ({shipped:?}) and cancelled ({cancelled:?})"
+        !receipts.shipped.is_empty() && !receipts.cancelled.is_empty(),
+        "the load shipped ({:?}) and cancelled ({:?})",
+        receipts.shipped,
+        receipts.cancelled
     );
 
     let settled = assert_settled(&cluster, PATIENCE).await;
-    let ids: HashSet<i64> = placed.values().copied().collect();
-    assert_eq!(ids.len(), placed.len(), "no two keys were answered with the same order");
-    for id in &ids {
-        assert!(settled.orders.contains_key(id), "order {id}, as answered, exists");
-    }
-    assert_eq!(settled.orders.len(), placed.len() + IMPORT_ORDERS, "one order per key and per imported row");
-    for id in &shipped {
-        assert_eq!(settled.orders[id].0, "shipped", "order {id} was shipped");
-    }
-    for id in &cancelled {
-        assert_eq!(settled.orders[id].0, "cancelled", "order {id} was cancelled");
-    }
+    assert_eq!(settled.orders.len(), receipts.orders.len() + IMPORT_ORDERS, "one order per key and per imported row");
+    receipts.assert_kept_by(&settled);
     let (done, status) = processed(&cluster, &token, &import).await.expect("the import's page");
     assert_eq!(done, IMPORT_ORDERS as i64, "every row of the import processed once");
     assert!(status.starts_with("completed"), "the import ended {status}");

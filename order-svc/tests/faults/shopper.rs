@@ -2,13 +2,16 @@
 //! every order under its own `Idempotency-Key`, sent again with the same key until it is
 //! answered, whatever happens to the service in between.
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
+use tokio::task::JoinHandle;
 
 use crate::cluster::{Cluster, Service};
+use crate::settled::Settled;
 
 #[derive(Clone)]
 pub struct Shopper {
@@ -42,6 +45,40 @@ pub struct Receipts {
     pub orders: Vec<(String, i64)>,
     pub shipped: Vec<i64>,
     pub cancelled: Vec<i64>,
+}
+
+impl Receipts {
+    /// Every shopper's receipts in one, once each has finished: no key was used twice, and no
+    /// two keys were answered with the same order.
+    pub async fn gather(shoppers: Vec<JoinHandle<Receipts>>) -> Receipts {
+        let mut all = Receipts::default();
+        let (mut keys, mut ids) = (HashSet::new(), HashSet::new());
+        for shopper in shoppers {
+            let receipts = shopper.await.expect("a shopper ran to the end");
+            for (key, id) in receipts.orders {
+                assert!(keys.insert(key.clone()), "key {key} used twice");
+                assert!(ids.insert(id), "order {id} was the answer to two keys");
+                all.orders.push((key, id));
+            }
+            all.shipped.extend(receipts.shipped);
+            all.cancelled.extend(receipts.cancelled);
+        }
+        all
+    }
+
+    /// Every order the shoppers were answered with exists once the platform has settled, and
+    /// those they shipped or cancelled stayed so.
+    pub fn assert_kept_by(&self, settled: &Settled) {
+        for (key, id) in &self.orders {
+            assert!(settled.orders.contains_key(id), "order {id}, the answer to {key}, exists");
+        }
+        for id in &self.shipped {
+            assert_eq!(settled.orders[id].0, "shipped", "order {id} was shipped");
+        }
+        for id in &self.cancelled {
+            assert_eq!(settled.orders[id].0, "cancelled", "order {id} was cancelled");
+        }
+    }
 }
 
 /// Places orders of one to three random lines under keys `{name}-{n}` until `until`, cancelling
