@@ -8,7 +8,8 @@
 //! when the page is scraped (`Collect`), so it is the same on every replica and never drifts.
 //!
 //! The page is public, like `/health`: it holds counts and timings, never a customer's data.
-//! Serve it on the internal network only (the replica set-up's balancer does not expose it).
+//! Serve it on the internal network only. Behind a balancer it is scraped at each replica's own
+//! address; the replica set-up's HAProxy answers 404 for it rather than one replica's figures.
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};

@@ -3,7 +3,8 @@
 //! each service is SIGKILLed mid-run — the order replica that runs the import among them —
 //! then started again. Once everything settles, every invariant of `settled` holds, every key
 //! made exactly one order, the import finished on the surviving replica, and the two
-//! notification senders together never went above the rate limit (NFR-008: 10 per second).
+//! notification senders together never went above the rate limit (NFR-008: 10 per second);
+//! each replica's `/metrics` is its own, and the balancer does not serve one in their place.
 //!
 //! Needs PostgreSQL (`TEST_POSTGRES_URL`) and HAProxy, whatever the run's backend: `make test`
 //! provides both and runs this test once, in its SQLite pass.
@@ -121,6 +122,7 @@ async fn two_replicas_of_every_service_share_the_work_and_lose_nothing_when_one_
     assert!(status.starts_with("completed"), "the import ended {status}");
 
     assert_rate_kept(&cluster).await;
+    assert_metrics_per_replica(&cluster).await;
     eprintln!(
         "{:.1?}: settled; {} orders ({} imported): {} paid, {} shipped, {} pending (declined), {} cancelled",
         started.elapsed(),
@@ -158,6 +160,24 @@ async fn assert_rate_kept(cluster: &Cluster) {
     }
     let span = (sent[sent.len() - 1] - sent[0]).num_milliseconds() as f64 / 1e3;
     eprintln!("{} notifications sent in {span:.1} s: {:.2}/s", sent.len(), (sent.len() - 1) as f64 / span);
+}
+
+/// Each replica serves its own `/metrics`; the balancer refuses the path rather than answer
+/// with whichever replica's figures come next.
+async fn assert_metrics_per_replica(cluster: &Cluster) {
+    for service in Service::ALL {
+        let through_balancer = cluster.http.get(cluster.url(service, "/metrics")).send().await.expect("the balancer");
+        assert_eq!(through_balancer.status(), 404, "{service:?}'s /metrics through the balancer");
+        let body: serde_json::Value = through_balancer.json().await.expect("a JSON error");
+        assert!(body["detail"].as_str().is_some_and(|d| d.contains("per replica")), "{body}");
+        for n in 0..2 {
+            let port = cluster.replica_port((service, n));
+            let own = cluster.http.get(format!("http://127.0.0.1:{port}/metrics")).send().await.expect("a replica");
+            assert_eq!(own.status(), 200, "{service:?} replica {n}'s own /metrics");
+            let text = own.text().await.expect("the metrics page");
+            assert!(text.contains("http_requests_total"), "replica {n} of {service:?} counts its requests");
+        }
+    }
 }
 
 #[tokio::test]
