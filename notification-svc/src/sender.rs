@@ -3,7 +3,7 @@
 //!
 //! Accepting a notification only stores it and wakes this worker; the HTTP request never
 //! waits for a send. Deliveries are sequential on purpose: with one message in flight per
-//! process, the limiter (`send_rate`) bounds the real send rate exactly. Replicas on
+//! process, the limiter (`send_rate`) bounds the send rate exactly. Replicas on
 //! PostgreSQL each run one, claiming different rows and sharing one rate.
 
 use std::num::NonZeroU32;
@@ -21,9 +21,11 @@ use crate::db::notifications as db;
 use crate::send_rate::SendRate;
 use crate::transport::{OutgoingMessage, Transport};
 
+/// How long a claimed message waits for the rate limiter beyond one interval before it is
+/// handed back: with several replicas, the others' senders may win the next releases.
+const RELEASE_WAIT: Duration = Duration::from_secs(2);
 /// What a claim's lease adds to the longest a send can take (the rate limiter's wait plus the
-/// transport's timeout): time to record the outcome, and for the senders of a few other
-/// replicas to take their slots first.
+/// transport's timeout): time to record the outcome.
 const LEASE_MARGIN: Duration = Duration::from_secs(5);
 /// How often to look for retries that became due when nothing wakes the worker.
 const IDLE_POLL: Duration = Duration::from_millis(250);
@@ -33,6 +35,8 @@ pub struct Sender {
     pool: Pool,
     transport: Transport,
     rate: SendRate,
+    /// How long a claimed message may wait for its release.
+    release_wait: Duration,
     max_attempts: i64,
     backoff: Backoff,
     /// How long a claimed notification stays invisible to the next round: if the process dies
@@ -50,15 +54,15 @@ impl Sender {
         backoff: Backoff,
         send_timeout: Duration,
     ) -> Self {
-        // One message at a time: the limiter makes a claimed message wait one interval at most.
-        let limiter_wait = Duration::from_secs(1) / rate_per_sec.get();
+        let release_wait = Duration::from_secs(1) / rate_per_sec.get() + RELEASE_WAIT;
         Sender {
             rate: SendRate::for_database(&pool, rate_per_sec),
+            release_wait,
             pool,
             transport,
             max_attempts,
             backoff,
-            lease: limiter_wait + send_timeout + LEASE_MARGIN,
+            lease: release_wait + send_timeout + LEASE_MARGIN,
         }
     }
 
@@ -72,18 +76,19 @@ impl Sender {
         };
         let span = tracing::info_span!("send", notification_id = claimed.id, order_id = claimed.order_id,
             channel = %claimed.channel, attempt = claimed.attempts);
-        self.deliver(claimed).instrument(span).await?;
-        Ok(Outcome::Worked)
+        self.deliver(claimed).instrument(span).await
     }
 
-    async fn deliver(&self, claimed: db::ClaimedNotification) -> anyhow::Result<()> {
+    /// `Idle` when the message was handed back unsent: trying again at once would only lose
+    /// the next releases to the same replicas again.
+    async fn deliver(&self, claimed: db::ClaimedNotification) -> anyhow::Result<Outcome> {
         // More attempts than allowed only happens when earlier rounds died mid-send (the
         // attempt is counted when it is claimed); stop trying instead of looping forever.
         if claimed.attempts > self.max_attempts {
             tracing::error!("giving up: the sender was interrupted on every attempt");
             db::mark_failed(&self.pool, claimed.id, "delivery interrupted too many times").await?;
             crate::metrics::count("failed", 1);
-            return Ok(());
+            return Ok(Outcome::Worked);
         }
         let channel = Channel::parse(&claimed.channel)
             .ok_or_else(|| anyhow::anyhow!("notification {} has unknown channel {:?}", claimed.id, claimed.channel))?;
@@ -96,10 +101,16 @@ impl Sender {
             created_at: claimed.created_at,
         };
 
-        self.rate.until_ready().await?;
+        let Some(released_at) = self.rate.until_released(self.release_wait).await? else {
+            // Hand the message back while its lease still holds, so that no other round can
+            // take it while this one might still send it.
+            tracing::debug!("no send release in time; handed back");
+            db::hand_back(&self.pool, message.id, EpochMillis(now_millis())).await?;
+            return Ok(Outcome::Idle);
+        };
         match self.transport.send(&message).await {
             Ok(()) => {
-                db::mark_sent(&self.pool, message.id, chrono::Utc::now()).await?;
+                db::mark_sent(&self.pool, message.id, released_at).await?;
                 crate::metrics::count("sent", 1);
                 tracing::info!("notification sent");
             }
@@ -116,7 +127,7 @@ impl Sender {
                 crate::metrics::count("retried", 1);
             }
         }
-        Ok(())
+        Ok(Outcome::Worked)
     }
 
     /// Runs the sender until `stop` is cancelled; `wake` is notified when a notification

@@ -295,6 +295,21 @@ pub async fn mark_sent(pool: &Pool, id: i64, sent_at: DateTime<Utc>) -> sqlx::Re
     Ok(())
 }
 
+/// Gives back a claimed notification that was not attempted: due again at `due_at`, and the
+/// attempt its claim counted is uncounted.
+#[tracing::instrument(skip_all, fields(notification_id = id))]
+pub async fn hand_back(pool: &Pool, id: i64, due_at: EpochMillis) -> sqlx::Result<()> {
+    on_db!(pool, |e| sqlx::query(
+        "UPDATE notifications SET next_attempt_at = $1, attempts = attempts - 1 WHERE id = $2 AND status = 'PENDING'"
+    )
+    .bind(due_at)
+    .bind(id)
+    .execute(e)
+    .await
+    .rows_affected())?;
+    Ok(())
+}
+
 /// Records a failed attempt; the notification is tried again at `next_attempt_at_ms`.
 #[tracing::instrument(skip_all, fields(notification_id = id))]
 pub async fn reschedule(pool: &Pool, id: i64, next_attempt_at: EpochMillis, error: &str) -> sqlx::Result<()> {

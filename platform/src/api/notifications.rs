@@ -177,6 +177,8 @@ pub struct Notification {
     /// The last delivery error, if any.
     pub error: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// When the message was handed to the transport: the moment the rate limit (NFR-008)
+    /// released it, so the sends of a service are at least `1 / rate` apart in these times.
     pub sent_at: Option<DateTime<Utc>>,
 }
 
