@@ -9,7 +9,7 @@
 //! PostgreSQL several replicas send side by side, and a limit per process would let N replicas
 //! send N times the rate; there, the time the last send was released is one row of the
 //! database (`send_rate`), and a sender is released only by moving that row on, in one
-//! statement evaluated on the database's clock while it holds the row's lock — so the
+//! statement evaluated on the database's clock against the newest row — so the
 //! releases of all replicas are one sequence, at least an interval apart, whatever their own
 //! clocks say.
 //!
@@ -77,9 +77,10 @@ impl SendRate {
 }
 
 /// Releases one send if the last release is at least `interval` old on the database's clock,
-/// and returns its time; `None` when it is too early. The clock is read after the row lock is
-/// taken (PostgreSQL evaluates the condition and the new value again when it waited for the
-/// lock), so two releases are never closer than `interval`, however the senders race.
+/// and returns its time; `None` when it is too early. When another sender moved the row on
+/// between this statement's read and its write, PostgreSQL evaluates the condition and the new
+/// value again on the newest row, reading the clock again, so two releases are never closer
+/// than `interval`, however the senders race.
 async fn release(pool: &PgPool, interval: Duration) -> sqlx::Result<Option<DateTime<Utc>>> {
     sqlx::query_scalar(
         "UPDATE send_rate SET next_slot = clock_timestamp() + $1

@@ -84,7 +84,7 @@ async fn senders_asking_at_once_are_released_one_interval_apart_in_total() {
     let at_least = interval * (released.len() as i32 - 1) - chrono::Duration::milliseconds(5);
     assert!(span >= at_least, "{} releases within {span:?}", released.len());
     if app.pool.backend() == Backend::Postgres {
-        // On the database's clock, read under the row's lock: exact.
+        // On the database's clock, checked against the newest row: exact.
         for pair in released.windows(2) {
             assert!(pair[1] - pair[0] >= interval, "releases at {} and {}: closer than {interval:?}", pair[0], pair[1]);
         }

@@ -136,8 +136,8 @@ async fn two_replicas_of_every_service_share_the_work_and_lose_nothing_when_one_
 }
 
 /// The sends of both notification replicas, together, kept to 10 a second: every send's
-/// `sent_at` is its release by the shared limiter, read on the database's clock under the
-/// release row's lock, so any two are at least `1 / rate` apart (a limit per replica would
+/// `sent_at` is its release by the shared limiter, on the database's clock and checked against
+/// the newest release row, so any two are at least `1 / rate` apart (a limit per replica would
 /// show sends half that apart, or closer).
 async fn assert_rate_kept(cluster: &Cluster) {
     let notification = cluster.database("notification").await;
